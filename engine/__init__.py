@@ -1,0 +1,19 @@
+"""MLSD Lab engine: pure Python, no Streamlit. Studies declare knobs, stages and a runner; the engine
+validates configurations, times stages, memoises expensive steps and draws the architecture graph."""
+
+from engine.knobs import Knob, KnobError
+from engine.result import RunResult, StageTiming
+from engine.study import MetricSpec, Stage, Study, get_study, list_studies, run
+
+__all__ = [
+    "Knob",
+    "KnobError",
+    "MetricSpec",
+    "RunResult",
+    "Stage",
+    "StageTiming",
+    "Study",
+    "get_study",
+    "list_studies",
+    "run",
+]

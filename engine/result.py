@@ -1,0 +1,40 @@
+"""What one run of a study returns."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StageTiming:
+    """Measured latency of one pipeline stage: per request for online stages, per run for offline ones."""
+
+    name: str
+    ms: float
+
+
+@dataclass
+class RunResult:
+    study: str
+    config: dict[str, Any]
+    seed: int
+    metrics: dict[str, float]
+    stages: list[StageTiming]
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+    def stage_ms(self) -> dict[str, float]:
+        return {s.name: s.ms for s in self.stages}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study": self.study,
+            "config": self.config,
+            "seed": self.seed,
+            "metrics": self.metrics,
+            "stages": [{"name": s.name, "ms": s.ms} for s in self.stages],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)

@@ -1,0 +1,129 @@
+"""Case-study specs and the registry that discovers them under `case_studies/`."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.knobs import Knob, validate_config
+from engine.result import RunResult, StageTiming
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A component of the system: a node of the architecture graph.
+
+    Online stages sit on the request path and report milliseconds per request; offline ones (logs,
+    training) report milliseconds per run. `pos` is the node's (column, row) in the drawing.
+    """
+
+    id: str
+    label: str
+    what: str
+    pos: tuple[float, float]
+    online: bool = True
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    key: str
+    label: str
+    group: str  # quality | business | system | data
+    fmt: str  # format spec, e.g. ".3f" or ".1%"
+    help: str
+    higher_is_better: bool = True
+    unit: str = ""
+    deterministic: bool = True  # timings are measured, so they vary run to run
+
+    def format(self, value: float | None) -> str:
+        if value is None or value != value:  # None or NaN
+            return "n/a"
+        text = format(value, self.fmt)
+        return f"{text} {self.unit}" if self.unit else text
+
+
+class Dataset(Protocol):
+    """User-supplied data, already validated; `token` identifies its content for caching."""
+
+    token: str
+    summary: str
+
+
+Runner = Callable[[dict[str, Any], int, Any], tuple[dict[str, float], dict[str, float], dict]]
+
+
+@dataclass(frozen=True)
+class Study:
+    id: str
+    title: str
+    question: str
+    summary: str
+    stages: tuple[Stage, ...]
+    flow: tuple[tuple[str, str], ...]  # edges of the architecture graph
+    knobs: tuple[Knob, ...]
+    metrics: tuple[MetricSpec, ...]
+    runner: Runner  # (config, seed, dataset or None) -> (metrics, stage ms, artifacts)
+    load_data: Callable[[bytes], Dataset]  # raises engine.data.DataError with a readable message
+    data_format: str
+    headline: tuple[str, ...]  # metric keys shown first
+    quality_metric: str
+    cost_metric: str
+    content_dir: Path
+
+    def knob(self, knob_id: str) -> Knob:
+        return next(k for k in self.knobs if k.id == knob_id)
+
+    def stage(self, stage_id: str) -> Stage:
+        return next(s for s in self.stages if s.id == stage_id)
+
+    def metric(self, key: str) -> MetricSpec:
+        return next(m for m in self.metrics if m.key == key)
+
+    def knobs_touching(self, stage_id: str) -> list[Knob]:
+        return [k for k in self.knobs if stage_id in k.stages]
+
+    def defaults(self) -> dict[str, Any]:
+        return {k.id: k.default for k in self.knobs}
+
+
+@cache
+def _registry() -> dict[str, Study]:
+    import case_studies
+
+    studies = {}
+    for info in pkgutil.iter_modules(case_studies.__path__):
+        module = importlib.import_module(f"case_studies.{info.name}.spec")
+        studies[module.STUDY.id] = module.STUDY
+    return studies
+
+
+def list_studies() -> list[Study]:
+    return list(_registry().values())
+
+
+def get_study(study_id: str) -> Study:
+    try:
+        return _registry()[study_id]
+    except KeyError:
+        known = ", ".join(_registry())
+        raise KeyError(f"unknown study '{study_id}'; known studies: {known}") from None
+
+
+def run(
+    study: Study | str,
+    config: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    data: Dataset | None = None,
+) -> RunResult:
+    """Validate `config` against the study's knobs and run the study's pipeline once."""
+    if isinstance(study, str):
+        study = get_study(study)
+    full = validate_config(study.knobs, config or {})
+    metrics, stage_ms, artifacts = study.runner(full, int(seed), data)
+    stages = [StageTiming(s.id, stage_ms[s.id]) for s in study.stages if s.id in stage_ms]
+    return RunResult(study.id, full, int(seed), metrics, stages, artifacts)
