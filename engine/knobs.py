@@ -46,33 +46,36 @@ class Knob:
 
     def validate(self, value: Any) -> Any:
         """Return `value` in the knob's own type, or raise KnobError naming the valid range."""
-        if isinstance(value, str):
-            value = self._parse(value)
+        checked = self._checked(value)
+        if checked is None:
+            raise KnobError(f"knob '{self.id}' got {value!r}; expected {self.describe_range()}")
+        return checked
+
+    def _checked(self, value: Any) -> Any:
+        """The accepted value, or None when `value` is outside the knob's range or options."""
         if self.is_choice:
-            for option in self.options:
-                if value == option or str(value) == str(option):
-                    return option
-            raise self._error(value)
+            return next((option for option in self.options if _same(value, option)), None)
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._error(value)
+            return None
         if not self.low <= value <= self.high:
-            raise self._error(value)
+            return None
         if self.is_int:
-            if value != int(value):
-                raise self._error(value)
-            return int(value)
+            return int(value) if value == int(value) else None
         return float(value)
 
-    def _parse(self, text: str) -> Any:
-        if self.is_choice:
-            return text
+def _same(value: Any, option: Any) -> bool:
+    """Choice match that accepts "1.0" for 1 and "16" for 16, as typed on a command line."""
+    if isinstance(option, int | float) and not isinstance(option, bool):
         try:
-            return float(text)
-        except ValueError:
-            raise self._error(text) from None
-
-    def _error(self, value: Any) -> KnobError:
-        return KnobError(f"knob '{self.id}' got {value!r}; expected {self.describe_range()}")
+            return float(value) == float(option)
+        except (TypeError, ValueError):
+            return False
+    return value == option
 
 
 def validate_config(knobs: tuple[Knob, ...], overrides: Mapping[str, Any]) -> dict[str, Any]:

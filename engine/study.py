@@ -76,19 +76,26 @@ class Study:
     content_dir: Path
 
     def knob(self, knob_id: str) -> Knob:
-        return next(k for k in self.knobs if k.id == knob_id)
+        return _find(self.knobs, knob_id, "knob")
 
     def stage(self, stage_id: str) -> Stage:
-        return next(s for s in self.stages if s.id == stage_id)
+        return _find(self.stages, stage_id, "stage")
 
     def metric(self, key: str) -> MetricSpec:
-        return next(m for m in self.metrics if m.key == key)
+        return _find(self.metrics, key, "metric")
 
     def knobs_touching(self, stage_id: str) -> list[Knob]:
         return [k for k in self.knobs if stage_id in k.stages]
 
     def defaults(self) -> dict[str, Any]:
         return {k.id: k.default for k in self.knobs}
+
+
+def _find(items, wanted: str, kind: str):
+    for item in items:
+        if getattr(item, "key", None) == wanted or getattr(item, "id", None) == wanted:
+            return item
+    raise KeyError(f"unknown {kind} '{wanted}'")
 
 
 @cache

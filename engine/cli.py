@@ -1,0 +1,64 @@
+"""Headless access to the studies: `python -m engine list` and `python -m engine run STUDY ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.data import DataError
+from engine.knobs import KnobError
+from engine.study import get_study, list_studies, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="studies and their knobs (ranges, defaults)")
+    runner = commands.add_parser("run", help="run one study once and print its metrics")
+    runner.add_argument("study")
+    runner.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
+    runner.add_argument("--seed", type=int, default=0)
+    runner.add_argument("--data", type=Path, help="your own data file (see `list` for the format)")
+    runner.add_argument("--json", action="store_true", help="print JSON (the default is a table)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            _print_list()
+            return 0
+        return _run(args)
+    except (KnobError, DataError, KeyError) as err:
+        message = err.args[0] if err.args else str(err)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+def _print_list() -> None:
+    for study in list_studies():
+        print(f"{study.id}: {study.question}")
+        for knob in study.knobs:
+            print(f"  {knob.id} (default {knob.default}): {knob.describe_range()}")
+        print(f"  data: {study.data_format}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    study = get_study(args.study)
+    overrides = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise KnobError(f"--set expects KNOB=VALUE, got {item!r}")
+        overrides[name.strip()] = value.strip()
+    data = None
+    if args.data is not None:
+        if not args.data.is_file():
+            raise DataError(f"no such file: {args.data}")
+        data = study.load_data(args.data.read_bytes())
+    result = run(study, overrides, seed=args.seed, data=data)
+    if args.json:
+        print(result.to_json())
+    else:
+        for spec in study.metrics:
+            print(f"{spec.label:28} {spec.format(result.metrics.get(spec.key))}")
+    return 0

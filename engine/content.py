@@ -1,0 +1,65 @@
+"""Teaching text with live numbers: a study's walkthrough is Markdown with `{{...}}` placeholders.
+
+- `{{ndcg@10}}`: a metric of the current run, formatted by its spec;
+- `{{ndcg@10 | ranker=none, candidate_model=popularity}}`: the same metric for a variant of the
+  current configuration (the variant is run on demand, so the number is live too);
+- `{{config.candidates}}`: a knob's current value; `{{stage.Ranking}}`: a stage's measured latency.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.graph import format_latency
+from engine.result import RunResult
+from engine.study import Study
+
+# The bar may be escaped (`\|`) inside Markdown table cells.
+PLACEHOLDER = re.compile(r"\{\{\s*([^}|\\]+?)\s*(?:\\?\|\s*([^}]*?)\s*)?\}\}")
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    body: str
+
+
+def load_steps(study: Study, name: str = "walkthrough.md") -> list[Step]:
+    """Split a Markdown file into steps at its `## ` headings."""
+    text = (study.content_dir / name).read_text(encoding="utf-8")
+    steps = []
+    for chunk in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
+        title, _, body = chunk.partition("\n")
+        steps.append(Step(title.strip(), body.strip()))
+    return steps
+
+
+def render(
+    text: str,
+    study: Study,
+    result: RunResult,
+    run_variant: Callable[[dict[str, Any]], RunResult],
+) -> str:
+    """Fill every placeholder; an unknown name raises KeyError so broken content fails the tests."""
+
+    def fill(match: re.Match) -> str:
+        name, variant = match.group(1), match.group(2)
+        source = result
+        if variant:
+            overrides = dict(part.split("=", 1) for part in variant.replace(" ", "").split(","))
+            source = run_variant({**result.config, **overrides})
+        if name.startswith("config."):
+            return str(source.config[name.removeprefix("config.")])
+        if name.startswith("stage."):
+            stage = study.stage(name.removeprefix("stage."))
+            return format_latency(source.stage_ms()[stage.id], stage.online)
+        return study.metric(name).format(source.metrics[name])
+
+    return PLACEHOLDER.sub(fill, text)
+
+
+def placeholders(text: str) -> list[tuple[str, str | None]]:
+    return [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(text)]

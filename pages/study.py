@@ -1,0 +1,139 @@
+import hashlib
+
+import streamlit as st
+
+import engine
+from engine.content import load_steps, render
+from engine.data import DataError
+from engine.study import Dataset, Study
+from engine.tradeoffs import changed_knobs
+from ui import runs, views
+from ui.knobs import knob_panel, reset_knobs
+
+VIEWS = {"lab": ":material/tune: Trade-off lab", "walkthrough": ":material/route: Walkthrough",
+         "compare": ":material/compare_arrows: Compare"}
+
+
+def pick_study() -> Study:
+    studies = {s.id: s for s in engine.list_studies()}
+    chosen = st.sidebar.selectbox("Case study", list(studies), key="study", bind="query-params",
+                                  format_func=lambda i: studies[i].title)
+    return studies[chosen]
+
+
+def data_source(study: Study) -> Dataset | None:
+    st.subheader("Data", divider="gray")
+    upload = st.file_uploader("Use your own data", type=["csv"], key=f"{study.id}.upload",
+                              help=study.data_format)
+    if upload is None:
+        st.caption("Using the simulated world. " + study.data_format)
+        return None
+    raw = upload.getvalue()
+    try:
+        data = runs.load_dataset(study.id, hashlib.sha256(raw).hexdigest(), raw)
+    except DataError as err:
+        st.error(f"**{upload.name}** can't be used: {err}", icon=":material/error:")
+        st.caption("Still using the simulated world.")
+        return None
+    st.success(f"Using **{upload.name}**: {data.summary}.", icon=":material/check_circle:")
+    return data
+
+
+def last_touched(study: Study, config: dict) -> list[str]:
+    """The knobs changed by the latest interaction, remembered until the next change."""
+    previous = st.session_state.get(f"{study.id}.previous")
+    if previous is not None and previous != config:
+        st.session_state[f"{study.id}.touched"] = changed_knobs(previous, config)
+    st.session_state[f"{study.id}.previous"] = config
+    return st.session_state.get(f"{study.id}.touched", [])
+
+
+def pin_baseline(study: Study, config: dict) -> None:
+    st.session_state[f"{study.id}.baseline"] = config
+
+
+@st.fragment
+def study_body(study: Study, seed: int, data: Dataset | None) -> None:
+    knobs_column, main = st.columns([1, 3.2], gap="large")
+    with knobs_column:
+        st.markdown("**Design knobs**")
+        config = knob_panel(study, uploaded=data is not None)
+        pin, reset = st.columns(2)
+        pin.button("Pin baseline", icon=":material/push_pin:", on_click=pin_baseline,
+                   args=(study, config), help="Measure every change against this configuration.",
+                   width="stretch")
+        reset.button("Defaults", icon=":material/restart_alt:", on_click=reset_knobs, args=(study,),
+                     width="stretch")
+    with main:
+        view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, key=f"{study.id}.view",
+                                    default="lab", required=True, bind="query-params",
+                                    label_visibility="collapsed")
+        try:
+            with st.spinner("Training and evaluating this configuration…", show_time=True):
+                result = runs.run_config(study, config, seed, data)
+                baseline_config = st.session_state.get(f"{study.id}.baseline", study.defaults())
+                baseline = runs.run_config(study, baseline_config, seed, data)
+        except Exception as err:  # noqa: BLE001 - user data can break a run; show it, keep the page
+            if data is None:
+                raise
+            st.error(f"The study could not run on your data: {err}", icon=":material/error:")
+            return
+        runs.record(study, baseline, data)
+        runs.record(study, result, data)
+        touched = last_touched(study, result.config)
+        if view == "walkthrough":
+            walkthrough(study, result, seed, data)
+        elif view == "compare":
+            compare(study, data)
+        else:
+            lab(study, result, baseline, touched, data)
+
+
+def lab(study: Study, result, baseline, touched: list[str], data: Dataset | None) -> None:
+    same = result.config == baseline.config
+    views.metric_row(study, result, None if same else baseline, study.headline)
+    if same:
+        st.caption("This is the pinned baseline: move a knob to see the change against it.")
+    views.architecture_panel(study, result, touched)
+    chart, table = st.columns([3, 2], gap="medium")
+    with chart:
+        st.markdown("**Quality against cost, every configuration tried**")
+        views.pareto_chart(study, runs.history(study), runs.run_key(result, data),
+                           runs.run_key(baseline, data))
+    with table:
+        st.markdown("**All metrics: baseline (A) and current (B)**")
+        st.dataframe(views.compare_table(study, baseline, result), height=340)
+
+
+def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
+    steps = load_steps(study)
+    titles = [f"{i}. {step.title}" for i, step in enumerate(steps, start=1)]
+    chosen = st.radio("Step", titles, horizontal=True, key=f"{study.id}.step",
+                      bind="query-params", label_visibility="collapsed")
+    step = steps[titles.index(chosen)]
+    with st.spinner("Running the variants this step quotes…", show_time=True):
+        text = render(step.body, study, result, lambda cfg: runs.run_config(study, cfg, seed, data))
+    st.subheader(step.title)
+    st.markdown(text)
+    st.caption("Every number on this page comes from the live system with your current knobs.")
+
+
+def compare(study: Study, data: Dataset | None) -> None:
+    tried = runs.history(study)
+    keys = list(tried)
+    defaults = study.defaults()
+    label = {k: f"#{i + 1}: {views._describe(tried[k].config, defaults)}" for i, k in enumerate(keys)}
+    left, right = st.columns(2)
+    a = left.selectbox("Configuration A", keys, index=0, format_func=label.get)
+    b = right.selectbox("Configuration B", keys, index=len(keys) - 1, format_func=label.get)
+    st.table(views.compare_table(study, tried[a], tried[b]))
+
+
+study = pick_study()
+st.title(study.question)
+st.caption(study.summary)
+with st.sidebar:
+    seed = st.number_input("Random seed", 0, 9999, 0, key=f"{study.id}.seed", bind="query-params",
+                           help="Same seed and knobs give the same metrics; change it to see the noise.")
+    data = data_source(study)
+study_body(study, int(seed), data)

@@ -1,0 +1,1 @@
+"""Streamlit views shared by every study page. The engine does the work; this only draws it."""

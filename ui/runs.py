@@ -1,0 +1,41 @@
+"""Cached runs and the per-session record of every configuration tried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+import engine
+from engine.knobs import validate_config
+from engine.result import RunResult
+from engine.study import Dataset, Study
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def load_dataset(study_id: str, token: str, _raw: bytes) -> Dataset:
+    """Parse an upload once per content hash; raises engine.data.DataError on bad files."""
+    return engine.get_study(study_id).load_data(_raw)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _run_cached(study_id: str, config: tuple, seed: int, data_token: str | None, _data) -> RunResult:
+    return engine.run(study_id, dict(config), seed=seed, data=_data)
+
+
+def run_config(study: Study, config: dict[str, Any], seed: int, data: Dataset | None) -> RunResult:
+    full = validate_config(study.knobs, config)
+    return _run_cached(study.id, tuple(full.items()), seed, data.token if data else None, data)
+
+
+def run_key(result: RunResult, data: Dataset | None) -> tuple:
+    return (tuple(result.config.items()), result.seed, data.token if data else None)
+
+
+def history(study: Study) -> dict[tuple, RunResult]:
+    """Every configuration run in this session for `study`, oldest first."""
+    return st.session_state.setdefault("history", {}).setdefault(study.id, {})
+
+
+def record(study: Study, result: RunResult, data: Dataset | None) -> None:
+    history(study).setdefault(run_key(result, data), result)

@@ -1,0 +1,128 @@
+"""The panels of a study page: headline metrics, architecture graph, quality-vs-cost, compare."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine.graph import architecture, echarts_option, format_latency
+from engine.result import RunResult
+from engine.study import MetricSpec, Study
+from engine.tradeoffs import changed_knobs, pareto_front
+
+
+def delta_text(spec: MetricSpec, value: float, base: float | None) -> str | None:
+    if base is None or any(math.isnan(v) for v in (value, base)):
+        return None
+    diff = value - base
+    if spec.fmt.endswith("%"):
+        return f"{diff * 100:+.{spec.fmt[1]}f} pp"
+    return format(diff, "+" + spec.fmt.lstrip("+")) + (f" {spec.unit}" if spec.unit else "")
+
+
+def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys: Iterable[str]) -> None:
+    keys = list(keys)
+    for column, key in zip(st.columns(len(keys)), keys, strict=True):
+        spec = study.metric(key)
+        value = result.metrics[key]
+        base = baseline.metrics[key] if baseline else None
+        column.metric(
+            spec.label,
+            spec.format(value),
+            delta=delta_text(spec, value, base),
+            delta_color="normal" if spec.higher_is_better else "inverse",
+            help=spec.help,
+            border=True,
+        )
+
+
+def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> None:
+    """The system as a graph of its stages; clicking a node opens its details underneath."""
+    state_key = f"{study.id}.node"
+    graph = architecture(study, result, touched)
+    names = list(graph.nodes)
+
+    def on_select() -> None:
+        for group in st.session_state[f"{study.id}.arch"].selection.selected:
+            if group.get("data_type") == "node" and group["data_indices"]:
+                st.session_state[state_key] = names[group["data_indices"][0]]
+
+    selected = st.session_state.get(state_key)
+    st.echarts_chart(
+        echarts_option(graph, selected), key=f"{study.id}.arch", on_select=on_select, height=400,
+        alt=f"Architecture of the {study.title.lower()} system",
+    )
+    if touched:
+        labels = ", ".join(study.knob(k).label for k in touched)
+        st.caption(f":red[Red] stages are touched by the knob you moved last: {labels}. "
+                   "Click any stage for details.")
+    else:
+        st.caption("Blue: the request path. Grey: offline jobs. Click any stage for details.")
+    if selected in graph:
+        stage_details(study, graph.nodes[selected], selected, result)
+
+
+def stage_details(study: Study, node: dict, stage_id: str, result: RunResult) -> None:
+    with st.container(border=True, key="stage_details"):
+        latency = format_latency(node["ms"], node["online"])
+        st.markdown(f"**{node['label']}**" + (f" · measured {latency}" if latency else ""))
+        st.write(node["what"])
+        for knob_id in node["knobs"]:
+            knob = study.knob(knob_id)
+            st.markdown(f"- **{knob.label}** = `{result.config[knob_id]}`: {knob.trades}")
+        if not node["knobs"]:
+            st.caption("No knob acts on this stage directly.")
+
+
+def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, baseline: tuple | None) -> None:
+    """Quality against cost for every configuration tried this session; the frontier is drawn."""
+    quality, cost = study.metric(study.quality_metric), study.metric(study.cost_metric)
+    keys = list(runs)
+    points = [(runs[k].metrics[cost.key], runs[k].metrics[quality.key]) for k in keys]
+    on_front = pareto_front(points)
+    defaults = study.defaults()
+    labels = [_describe(runs[k].config, defaults) for k in keys]
+    figure = go.Figure()
+    front = sorted(p for p, keep in zip(points, on_front, strict=True) if keep)
+    figure.add_trace(go.Scatter(x=[p[0] for p in front], y=[p[1] for p in front], mode="lines",
+                                name="Pareto frontier", line={"dash": "dot", "color": "#9aa0a6"}))
+    figure.add_trace(go.Scatter(
+        x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name="Tried",
+        text=labels, hovertemplate="%{text}<br>cost %{x:.2f}<br>quality %{y:.3f}<extra></extra>",
+        marker={"size": 9, "color": ["#1c83e1" if f else "#c0c4cc" for f in on_front]},
+    ))
+    for key, name, symbol in ((baseline, "Baseline", "diamond"), (current, "Current", "star")):
+        if key in runs:
+            x, y = runs[key].metrics[cost.key], runs[key].metrics[quality.key]
+            figure.add_trace(go.Scatter(x=[x], y=[y], mode="markers", name=name,
+                                        marker={"size": 16, "symbol": symbol}))
+    figure.update_layout(
+        height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title=f"{cost.label} ({cost.unit}, lower is better)",
+        yaxis_title=f"{quality.label} (higher is better)",
+        legend={"orientation": "h", "y": 1.12},
+    )
+    st.plotly_chart(figure, key=f"{study.id}.pareto")
+
+
+def _describe(config: dict, defaults: dict) -> str:
+    changes = [f"{k}={v}" for k, v in config.items() if defaults.get(k) != v]
+    return ", ".join(changes) or "defaults"
+
+
+def compare_table(study: Study, left: RunResult, right: RunResult) -> pd.DataFrame:
+    """Two configurations side by side: the knobs that differ, then every metric with its change."""
+    rows = []
+    for knob_id in changed_knobs(left.config, right.config):
+        knob = study.knob(knob_id)
+        rows.append({"": knob.label, "A": str(left.config[knob_id]), "B": str(right.config[knob_id]),
+                     "B − A": ""})
+    for spec in study.metrics:
+        a, b = left.metrics[spec.key], right.metrics[spec.key]
+        rows.append({"": spec.label, "A": spec.format(a), "B": spec.format(b),
+                     "B − A": delta_text(spec, b, a) or ""})
+    return pd.DataFrame(rows).set_index("")
