@@ -60,6 +60,3 @@ def render(
 
     return PLACEHOLDER.sub(fill, text)
 
-
-def placeholders(text: str) -> list[tuple[str, str | None]]:
-    return [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(text)]

@@ -40,7 +40,12 @@ def architecture(study: Study, result: RunResult | None = None, touched: Iterabl
 def format_latency(ms: float | None, online: bool) -> str:
     if ms is None:
         return ""
-    text = f"{ms * 1000:.0f} µs" if ms < 1 else f"{ms:,.1f} ms"
+    if ms < 0.01:
+        text = f"{ms * 1000:.1f} µs"
+    elif ms < 1:
+        text = f"{ms * 1000:.0f} µs"
+    else:
+        text = f"{ms:,.1f} ms"
     return f"{text} / request" if online else f"{text} / run"
 
 
@@ -55,14 +60,14 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
             "x": data["pos"][0] * CELL_X,
             "y": data["pos"][1] * CELL_Y,
             "symbol": "roundRect",
-            "symbolSize": [170, 54],
+            "symbolSize": [140, 44],
             "itemStyle": {
                 "color": colour,
                 "borderColor": "#31333f" if node_id == selected else colour,
                 "borderWidth": 4 if node_id == selected else 1,
                 "opacity": 1 if data["online"] else 0.75,
             },
-            "label": {"show": True, "color": "#ffffff", "fontSize": 13,
+            "label": {"show": True, "color": "#ffffff", "fontSize": 12, "lineHeight": 17,
                       "formatter": data["label"] + (f"\n{latency}" if latency else "")},
             "tooltip": {"formatter": data["label"]},
         })
@@ -78,6 +83,9 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
             "type": "graph",
             "layout": "none",
             "roam": False,
+            "nodeScaleRatio": 0,  # boxes keep their pixel size whatever the zoom
+            # Inset the node centres so the fixed-size boxes at the edges stay inside the canvas.
+            "left": 80, "right": 80, "top": 40, "bottom": 40,
             "selectedMode": "single",
             "edgeSymbol": ["none", "arrow"],
             "edgeSymbolSize": 10,

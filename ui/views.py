@@ -26,7 +26,8 @@ def delta_text(spec: MetricSpec, value: float, base: float | None) -> str | None
 
 def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys: Iterable[str]) -> None:
     keys = list(keys)
-    for column, key in zip(st.columns(len(keys)), keys, strict=True):
+    columns = [c for _ in range(0, len(keys), 3) for c in st.columns(3)]
+    for column, key in zip(columns, keys, strict=False):
         spec = study.metric(key)
         value = result.metrics[key]
         base = baseline.metrics[key] if baseline else None
@@ -53,7 +54,7 @@ def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> N
 
     selected = st.session_state.get(state_key)
     st.echarts_chart(
-        echarts_option(graph, selected), key=f"{study.id}.arch", on_select=on_select, height=400,
+        echarts_option(graph, selected), key=f"{study.id}.arch", on_select=on_select, height=380,
         alt=f"Architecture of the {study.title.lower()} system",
     )
     if touched:

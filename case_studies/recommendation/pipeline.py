@@ -70,7 +70,7 @@ def run(config: dict[str, Any], seed: int, data: Interactions | None):
     clock.ms["Event_Log"] = prep.log_ms
     clock.ms["Training"] = train_ms + ranker_ms
     metrics = _evaluate(prep, trained, candidates, final, clock)
-    return metrics, clock.ms, {"example": _example(prep, final)}
+    return metrics, clock.ms, {}
 
 
 def _prepare(data: Interactions | None, config: dict[str, Any], seed: int) -> Prepared:
@@ -135,14 +135,20 @@ def _timed_ranker(prep: Prepared, trained: m.TrainedModels, config, seed):
     with clock.stage("ranker"):
         users = prep.ranker_users
         history = prep.train[users]
-        cands, scores = m.generate_candidates(
-            trained, config["candidate_model"], users, history, config["candidates"]
+        cands, _ = m.generate_candidates(
+            trained, config["candidate_model"], users, history, _pool_size(prep, config)
         )
         features = _features(prep, trained, users, history, cands)
         labels = rank_metrics.hits(cands, prep.test[users]).ravel()
         ranker = m.make_ranker(config["ranker"], seed)
         ranker.fit(features, labels)
     return ranker, clock.ms["ranker"]
+
+
+def _pool_size(prep: Prepared, config) -> int:
+    """N, capped so every user still has N unseen items (small uploaded catalogues)."""
+    most_seen = int(np.diff(prep.train.indptr).max())
+    return min(config["candidates"], prep.n_items - most_seen)
 
 
 def _features(prep, trained: m.TrainedModels, users, history, cands) -> np.ndarray:
@@ -174,7 +180,7 @@ def _serve(prep: Prepared, trained: m.TrainedModels, ranker, config, clock: Stag
             _ = generator.user_factors[users]  # the user's embedding, fetched from the model
     with clock.stage("Candidate_Generation", per):
         cands, _ = m.generate_candidates(
-            trained, config["candidate_model"], users, history, config["candidates"]
+            trained, config["candidate_model"], users, history, _pool_size(prep, config)
         )
     with clock.stage("Ranking", per):
         if ranker is None:
@@ -234,12 +240,3 @@ def _online_ctr(world: World | None, users: np.ndarray, slates: np.ndarray) -> f
     utility = world.online_utility(users, slates)
     click = examine / (1.0 + np.exp(-(utility - CLICK_CENTRE) / CLICK_SPREAD))
     return float(click.mean())
-
-
-def _example(prep: Prepared, final: np.ndarray) -> dict[str, Any]:
-    """One user's slate, for the walkthrough."""
-    return {
-        "user": prep.request_ids[0].item() if prep.request_ids.size else None,
-        "items": final[0].tolist() if final.size else [],
-        "item_age_days": prep.item_age[final[0]].tolist() if final.size else [],
-    }

@@ -58,12 +58,11 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
     with knobs_column:
         st.markdown("**Design knobs**")
         config = knob_panel(study, uploaded=data is not None)
-        pin, reset = st.columns(2)
-        pin.button("Pin baseline", icon=":material/push_pin:", on_click=pin_baseline,
-                   args=(study, config), help="Measure every change against this configuration.",
-                   width="stretch")
-        reset.button("Defaults", icon=":material/restart_alt:", on_click=reset_knobs, args=(study,),
-                     width="stretch")
+        st.button("Pin as baseline", icon=":material/push_pin:", on_click=pin_baseline,
+                  args=(study, config), help="Measure every change against this configuration.",
+                  width="stretch")
+        st.button("Reset to defaults", icon=":material/restart_alt:", on_click=reset_knobs,
+                  args=(study,), width="stretch")
     with main:
         view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, key=f"{study.id}.view",
                                     default="lab", required=True, bind="query-params",
@@ -95,7 +94,7 @@ def lab(study: Study, result, baseline, touched: list[str], data: Dataset | None
     if same:
         st.caption("This is the pinned baseline: move a knob to see the change against it.")
     views.architecture_panel(study, result, touched)
-    chart, table = st.columns([3, 2], gap="medium")
+    chart, table = st.columns(2, gap="medium")
     with chart:
         st.markdown("**Quality against cost, every configuration tried**")
         views.pareto_chart(study, runs.history(study), runs.run_key(result, data),

@@ -22,6 +22,6 @@ for study in engine.list_studies():
     with st.container(border=True):
         st.markdown(f"**{study.question}**")
         st.write(study.summary)
-        st.page_link("pages/study.py", label=f"Open {study.title.lower()}",
+        st.page_link("app_pages/study.py", label=f"Open {study.title.lower()}",
                      icon=":material/arrow_forward:", query_params={"study": study.id})
 st.caption("Everything runs on this machine, offline. Same seed and same knobs give the same metrics.")

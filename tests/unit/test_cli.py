@@ -1,0 +1,54 @@
+"""The headless CLI contract, in a separate process as a user would call it."""
+
+import json
+import subprocess
+import sys
+
+import engine
+
+ROOT = __import__("pathlib").Path(__file__).parents[2]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_list_names_studies_knobs_ranges_and_defaults():
+    out = cli("list")
+    assert out.returncode == 0
+    assert "recommendation: Design a YouTube-style video recommender" in out.stdout
+    assert "  candidates (default 200): a number from 10 to 500" in out.stdout
+
+
+def test_run_json_contract_and_same_numbers_in_another_process():
+    out = cli("run", "recommendation", "--set", "candidates=100", "--set", "ranker=logistic",
+              "--seed", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert set(payload) == {"study", "config", "seed", "metrics", "stages"}
+    assert payload["config"]["candidates"] == 100 and payload["seed"] == 3
+    assert {"ndcg@10", "precision@10", "recall@10", "candidate_recall@N"} <= set(payload["metrics"])
+    assert [s["name"] for s in payload["stages"]][:2] == ["API_Gateway", "Feature_Store"]
+    here = engine.run("recommendation", {"candidates": 100, "ranker": "logistic"}, seed=3).metrics
+    for key in ("ndcg@10", "candidate_recall@N", "online_ctr", "coverage"):
+        assert payload["metrics"][key] == here[key]
+
+
+def test_bad_knob_exits_non_zero_with_one_line():
+    out = cli("run", "recommendation", "--set", "candidates=9999")
+    assert out.returncode == 2
+    assert out.stderr == "error: knob 'candidates' got '9999'; expected a number from 10 to 500\n"
+    unknown = cli("run", "recommendation", "--set", "speed=11")
+    assert unknown.returncode == 2 and unknown.stderr.startswith("error: unknown knob 'speed'")
+    assert unknown.stderr.count("\n") == 1
+
+
+def test_bad_data_file_exits_with_the_validation_message(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item\n1,2\n")
+    out = cli("run", "recommendation", "--data", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: Missing column(s) user_id, item_id.")
+    missing = cli("run", "recommendation", "--data", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -1,0 +1,97 @@
+"""The recommendation study's calibration, trade-off directions and determinism."""
+
+import math
+
+import pytest
+
+import engine
+
+STUDY = engine.get_study("recommendation")
+
+
+def metrics(seed=0, **config):
+    return engine.run(STUDY, config, seed=seed).metrics
+
+
+def stage_ms(seed=0, **config):
+    return engine.run(STUDY, config, seed=seed).stage_ms()
+
+
+# Published MovieLens-100k pattern (reference/domains.md §1.4): each generator alone, no ranker.
+ANCHORS = {"popularity": 0.20, "bpr": 0.38, "item_knn": 0.43, "als": 0.46}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_calibration_ordering_and_bands(seed):
+    ndcg = {m: metrics(seed, candidate_model=m, ranker="none")["ndcg@10"] for m in ANCHORS}
+    assert ndcg["popularity"] < ndcg["bpr"] <= ndcg["item_knn"] < ndcg["als"]
+    for model, anchor in ANCHORS.items():
+        assert abs(ndcg[model] - anchor) <= 0.04, (model, ndcg[model])
+
+
+def test_larger_pool_raises_candidate_recall_and_ranking_latency():
+    small, large = metrics(candidates=50), metrics(candidates=500)
+    assert large["candidate_recall@N"] - small["candidate_recall@N"] > 0.25
+    assert stage_ms(candidates=500)["Ranking"] > 2 * stage_ms(candidates=50)["Ranking"]
+
+
+def test_lower_lambda_buys_diversity_with_ndcg():
+    focused, diverse = metrics(diversity=1.0), metrics(diversity=0.5)
+    assert diverse["diversity"] - focused["diversity"] > 0.1
+    assert focused["ndcg@10"] - diverse["ndcg@10"] > 0.05
+    # Flat first, then a cliff: a mild λ costs far less than a strong one.
+    mild = metrics(diversity=0.9)
+    assert focused["ndcg@10"] - mild["ndcg@10"] < (focused["ndcg@10"] - diverse["ndcg@10"]) / 3
+
+
+@pytest.mark.parametrize("generator", ["als", "popularity"])
+def test_ranker_beats_candidates_alone(generator):
+    alone = metrics(candidate_model=generator, ranker="none")["ndcg@10"]
+    ranked = metrics(candidate_model=generator, ranker="gbdt")["ndcg@10"]
+    assert ranked - alone > 0.01
+
+
+def test_ranker_costs_serving_time():
+    assert stage_ms(ranker="gbdt")["Ranking"] > 3 * stage_ms(ranker="none")["Ranking"]
+
+
+def test_freshness_shows_the_offline_online_gap():
+    plain, fresh = metrics(freshness=0.0), metrics(freshness=0.5)
+    assert fresh["fresh_share"] > plain["fresh_share"] + 0.05
+    assert fresh["ndcg@10"] < plain["ndcg@10"]  # the log under-represents new videos...
+    assert fresh["online_ctr"] > plain["online_ctr"]  # ...that simulated users like
+
+
+def test_embedding_size_is_an_inverted_u():
+    ndcg = {f: metrics(factors=f, ranker="none")["ndcg@10"] for f in (4, 16, 128)}
+    assert ndcg[16] > ndcg[4] + 0.03 and ndcg[16] > ndcg[128] + 0.1
+
+
+def test_world_knobs_move_the_baselines():
+    crowd_blind = metrics(popularity_bias=0.0, candidate_model="popularity", ranker="none")
+    crowd_led = metrics(popularity_bias=2.0, candidate_model="popularity", ranker="none")
+    assert crowd_blind["ndcg@10"] < 0.08 < 0.3 < crowd_led["ndcg@10"]
+    assert metrics(noise=0.4)["ndcg@10"] < metrics(noise=0.2)["ndcg@10"] - 0.1
+
+
+def test_scale_multiplies_the_data():
+    base, double = metrics(), metrics(scale=2)
+    assert 1.7 < double["interactions"] / base["interactions"] < 2.3
+    assert double["users"] == 2 * base["users"]
+
+
+def test_same_seed_same_metrics_other_seed_other_metrics():
+    deterministic = [m.key for m in STUDY.metrics if m.deterministic]
+    first = engine.run(STUDY, {"candidate_model": "bpr", "diversity": 0.8}, seed=7)
+    engine.run(STUDY, {}, seed=8)  # interleave another world in the memo
+    again = engine.run(STUDY, {"candidate_model": "bpr", "diversity": 0.8}, seed=7)
+    other = engine.run(STUDY, {"candidate_model": "bpr", "diversity": 0.8}, seed=8)
+    assert {k: first.metrics[k] for k in deterministic} == {k: again.metrics[k] for k in deterministic}
+    assert first.metrics["ndcg@10"] != other.metrics["ndcg@10"]
+
+
+def test_every_metric_is_declared_and_finite():
+    result = engine.run(STUDY, {}, seed=0)
+    assert set(result.metrics) == {m.key for m in STUDY.metrics}
+    assert all(math.isfinite(v) for v in result.metrics.values())
+    assert [s.name for s in result.stages] == [s.id for s in STUDY.stages if s.id != "User"]
