@@ -10,18 +10,28 @@ st.markdown(
     "*here is the number*."
 )
 left, middle, right = st.columns(3)
-left.markdown("##### :material/route: Walk the 7 steps\nRequirements, framing, data, model, "
-              "evaluation, serving, monitoring, with numbers taken from the running system.")
-middle.markdown("##### :material/tune: Move the knobs\nQuality, latency, cost and a simulated A/B "
-                "test change against a pinned baseline; every configuration lands on a Pareto chart.")
-right.markdown("##### :material/account_tree: See the system\nThe architecture graph is drawn from "
-               "the real pipeline, with each stage's measured latency per request.")
+left.markdown(
+    "##### :material/route: Walk the 7 steps\nRequirements, framing, data, model, "
+    "evaluation, serving, monitoring, with numbers taken from the running system."
+)
+middle.markdown(
+    "##### :material/tune: Move the knobs\nQuality, latency, cost and a simulated A/B "
+    "test change against a pinned baseline; every configuration lands on a Pareto chart."
+)
+right.markdown(
+    "##### :material/account_tree: See the system\nThe architecture graph is drawn from "
+    "the real pipeline, with each stage's measured latency per request."
+)
 
 st.subheader("Case studies")
 for study in engine.list_studies():
     with st.container(border=True):
         st.markdown(f"**{study.question}**")
         st.write(study.summary)
-        st.page_link("app_pages/study.py", label=f"Open {study.title.lower()}",
-                     icon=":material/arrow_forward:", query_params={"study": study.id})
+        st.page_link(
+            "app_pages/study.py",
+            label=f"Open {study.title.lower()}",
+            icon=":material/arrow_forward:",
+            query_params={"study": study.id},
+        )
 st.caption("Everything runs on this machine, offline. Same seed and same knobs give the same metrics.")

@@ -10,21 +10,26 @@ from engine.tradeoffs import changed_knobs
 from ui import runs, views
 from ui.knobs import knob_panel, reset_knobs
 
-VIEWS = {"lab": ":material/tune: Trade-off lab", "walkthrough": ":material/route: Walkthrough",
-         "compare": ":material/compare_arrows: Compare"}
+VIEWS = {
+    "lab": ":material/tune: Trade-off lab",
+    "walkthrough": ":material/route: Walkthrough",
+    "compare": ":material/compare_arrows: Compare",
+}
 
 
 def pick_study() -> Study:
     studies = {s.id: s for s in engine.list_studies()}
-    chosen = st.sidebar.selectbox("Case study", list(studies), key="study", bind="query-params",
-                                  format_func=lambda i: studies[i].title)
+    chosen = st.sidebar.selectbox(
+        "Case study", list(studies), key="study", bind="query-params", format_func=lambda i: studies[i].title
+    )
     return studies[chosen]
 
 
 def data_source(study: Study) -> Dataset | None:
     st.subheader("Data", divider="gray")
-    upload = st.file_uploader("Use your own data", type=["csv"], key=f"{study.id}.upload",
-                              help=study.data_format)
+    upload = st.file_uploader(
+        "Use your own data", type=["csv"], key=f"{study.id}.upload", help=study.data_format
+    )
     if upload is None:
         st.caption("Using the simulated world. " + study.data_format)
         return None
@@ -58,15 +63,32 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
     with knobs_column:
         st.markdown("**Design knobs**")
         config = knob_panel(study, uploaded=data is not None)
-        st.button("Pin as baseline", icon=":material/push_pin:", on_click=pin_baseline,
-                  args=(study, config), help="Measure every change against this configuration.",
-                  width="stretch")
-        st.button("Reset to defaults", icon=":material/restart_alt:", on_click=reset_knobs,
-                  args=(study,), width="stretch")
+        st.button(
+            "Pin as baseline",
+            icon=":material/push_pin:",
+            on_click=pin_baseline,
+            args=(study, config),
+            help="Measure every change against this configuration.",
+            width="stretch",
+        )
+        st.button(
+            "Reset to defaults",
+            icon=":material/restart_alt:",
+            on_click=reset_knobs,
+            args=(study,),
+            width="stretch",
+        )
     with main:
-        view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, key=f"{study.id}.view",
-                                    default="lab", required=True, bind="query-params",
-                                    label_visibility="collapsed")
+        view = st.segmented_control(
+            "View",
+            list(VIEWS),
+            format_func=VIEWS.get,
+            key=f"{study.id}.view",
+            default="lab",
+            required=True,
+            bind="query-params",
+            label_visibility="collapsed",
+        )
         try:
             with st.spinner("Training and evaluating this configuration…", show_time=True):
                 result = runs.run_config(study, config, seed, data)
@@ -97,8 +119,9 @@ def lab(study: Study, result, baseline, touched: list[str], data: Dataset | None
     chart, table = st.columns(2, gap="medium")
     with chart:
         st.markdown("**Quality against cost, every configuration tried**")
-        views.pareto_chart(study, runs.history(study), runs.run_key(result, data),
-                           runs.run_key(baseline, data))
+        views.pareto_chart(
+            study, runs.history(study), runs.run_key(result, data), runs.run_key(baseline, data)
+        )
     with table:
         st.markdown("**All metrics: baseline (A) and current (B)**")
         st.dataframe(views.compare_table(study, baseline, result), height=340)
@@ -107,8 +130,14 @@ def lab(study: Study, result, baseline, touched: list[str], data: Dataset | None
 def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
     steps = load_steps(study)
     titles = [f"{i}. {step.title}" for i, step in enumerate(steps, start=1)]
-    chosen = st.radio("Step", titles, horizontal=True, key=f"{study.id}.step",
-                      bind="query-params", label_visibility="collapsed")
+    chosen = st.radio(
+        "Step",
+        titles,
+        horizontal=True,
+        key=f"{study.id}.step",
+        bind="query-params",
+        label_visibility="collapsed",
+    )
     step = steps[titles.index(chosen)]
     with st.spinner("Running the variants this step quotes…", show_time=True):
         text = render(step.body, study, result, lambda cfg: runs.run_config(study, cfg, seed, data))
@@ -132,7 +161,14 @@ study = pick_study()
 st.title(study.question)
 st.caption(study.summary)
 with st.sidebar:
-    seed = st.number_input("Random seed", 0, 9999, 0, key=f"{study.id}.seed", bind="query-params",
-                           help="Same seed and knobs give the same metrics; change it to see the noise.")
+    seed = st.number_input(
+        "Random seed",
+        0,
+        9999,
+        0,
+        key=f"{study.id}.seed",
+        bind="query-params",
+        help="Same seed and knobs give the same metrics; change it to see the noise.",
+    )
     data = data_source(study)
 study_body(study, int(seed), data)

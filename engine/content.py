@@ -59,4 +59,3 @@ def render(
         return study.metric(name).format(source.metrics[name])
 
     return PLACEHOLDER.sub(fill, text)
-

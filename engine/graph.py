@@ -55,43 +55,54 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
     for node_id, data in graph.nodes(data=True):
         colour = HIGHLIGHT if data["highlighted"] else (ONLINE if data["online"] else OFFLINE)
         latency = format_latency(data["ms"], data["online"])
-        nodes.append({
-            "name": node_id,
-            "x": data["pos"][0] * CELL_X,
-            "y": data["pos"][1] * CELL_Y,
-            "symbol": "roundRect",
-            "symbolSize": [140, 44],
-            "itemStyle": {
-                "color": colour,
-                "borderColor": "#31333f" if node_id == selected else colour,
-                "borderWidth": 4 if node_id == selected else 1,
-                "opacity": 1 if data["online"] else 0.75,
-            },
-            "label": {"show": True, "color": "#ffffff", "fontSize": 12, "lineHeight": 17,
-                      "formatter": data["label"] + (f"\n{latency}" if latency else "")},
-            "tooltip": {"formatter": data["label"]},
-        })
+        nodes.append(
+            {
+                "name": node_id,
+                "x": data["pos"][0] * CELL_X,
+                "y": data["pos"][1] * CELL_Y,
+                "symbol": "roundRect",
+                "symbolSize": [140, 44],
+                "itemStyle": {
+                    "color": colour,
+                    "borderColor": "#31333f" if node_id == selected else colour,
+                    "borderWidth": 4 if node_id == selected else 1,
+                    "opacity": 1 if data["online"] else 0.75,
+                },
+                "label": {
+                    "show": True,
+                    "color": "#ffffff",
+                    "fontSize": 12,
+                    "lineHeight": 17,
+                    "formatter": data["label"] + (f"\n{latency}" if latency else ""),
+                },
+                "tooltip": {"formatter": data["label"]},
+            }
+        )
     links = [
-        {"source": u, "target": v,
-         "lineStyle": {"type": "solid" if graph.nodes[u]["online"] else "dashed"}}
+        {"source": u, "target": v, "lineStyle": {"type": "solid" if graph.nodes[u]["online"] else "dashed"}}
         for u, v in graph.edges()
     ]
     return {
         "tooltip": {},
         "animationDurationUpdate": 300,
-        "series": [{
-            "type": "graph",
-            "layout": "none",
-            "roam": False,
-            "nodeScaleRatio": 0,  # boxes keep their pixel size whatever the zoom
-            # Inset the node centres so the fixed-size boxes at the edges stay inside the canvas.
-            "left": 80, "right": 80, "top": 40, "bottom": 40,
-            "selectedMode": "single",
-            "edgeSymbol": ["none", "arrow"],
-            "edgeSymbolSize": 10,
-            "lineStyle": {"width": 2, "color": "#9aa0a6", "opacity": 0.9},
-            "emphasis": {"focus": "adjacency"},
-            "data": nodes,
-            "links": links,
-        }],
+        "series": [
+            {
+                "type": "graph",
+                "layout": "none",
+                "roam": False,
+                "nodeScaleRatio": 0,  # boxes keep their pixel size whatever the zoom
+                # Inset the node centres so the fixed-size boxes at the edges stay inside the canvas.
+                "left": 80,
+                "right": 80,
+                "top": 40,
+                "bottom": 40,
+                "selectedMode": "single",
+                "edgeSymbol": ["none", "arrow"],
+                "edgeSymbolSize": 10,
+                "lineStyle": {"width": 2, "color": "#9aa0a6", "opacity": 0.9},
+                "emphasis": {"focus": "adjacency"},
+                "data": nodes,
+                "links": links,
+            }
+        ],
     }

@@ -68,6 +68,7 @@ class Knob:
             return int(value) if value == int(value) else None
         return float(value)
 
+
 def _same(value: Any, option: Any) -> bool:
     """Choice match that accepts "1.0" for 1 and "16" for 16, as typed on a command line."""
     if isinstance(option, int | float) and not isinstance(option, bool):

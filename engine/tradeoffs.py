@@ -15,8 +15,6 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[bool]:
     strictly better in one of the two."""
     front = []
     for cost, quality in points:
-        dominated = any(
-            c <= cost and q >= quality and (c < cost or q > quality) for c, q in points
-        )
+        dominated = any(c <= cost and q >= quality and (c < cost or q > quality) for c, q in points)
         front.append(not dominated)
     return front

@@ -27,12 +27,11 @@ def knob_panel(study: Study, uploaded: bool) -> dict[str, Any]:
 def _widget(knob: Knob, key: str, help_text: str, disabled: bool) -> Any:
     common = {"key": key, "help": help_text, "disabled": disabled, "bind": "query-params"}
     if knob.is_choice and all(isinstance(o, str) for o in knob.options):
-        return st.selectbox(knob.label, knob.options, index=knob.options.index(knob.default),
-                            **common)
+        return st.selectbox(knob.label, knob.options, index=knob.options.index(knob.default), **common)
     if knob.is_choice:
-        return st.select_slider(knob.label, knob.options, value=knob.default,
-                                format_func=lambda v: f"{v:g}{knob.unit}",
-                                **common)
+        return st.select_slider(
+            knob.label, knob.options, value=knob.default, format_func=lambda v: f"{v:g}{knob.unit}", **common
+        )
     return st.slider(knob.label, knob.low, knob.high, knob.default, knob.step, **common)
 
 

@@ -54,13 +54,17 @@ def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> N
 
     selected = st.session_state.get(state_key)
     st.echarts_chart(
-        echarts_option(graph, selected), key=f"{study.id}.arch", on_select=on_select, height=380,
+        echarts_option(graph, selected),
+        key=f"{study.id}.arch",
+        on_select=on_select,
+        height=380,
         alt=f"Architecture of the {study.title.lower()} system",
     )
     if touched:
         labels = ", ".join(study.knob(k).label for k in touched)
-        st.caption(f":red[Red] stages are touched by the knob you moved last: {labels}. "
-                   "Click any stage for details.")
+        st.caption(
+            f":red[Red] stages are touched by the knob you moved last: {labels}. Click any stage for details."
+        )
     else:
         st.caption("Blue: the request path. Grey: offline jobs. Click any stage for details.")
     if selected in graph:
@@ -89,20 +93,35 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
     labels = [_describe(runs[k].config, defaults) for k in keys]
     figure = go.Figure()
     front = sorted(p for p, keep in zip(points, on_front, strict=True) if keep)
-    figure.add_trace(go.Scatter(x=[p[0] for p in front], y=[p[1] for p in front], mode="lines",
-                                name="Pareto frontier", line={"dash": "dot", "color": "#9aa0a6"}))
-    figure.add_trace(go.Scatter(
-        x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name="Tried",
-        text=labels, hovertemplate="%{text}<br>cost %{x:.2f}<br>quality %{y:.3f}<extra></extra>",
-        marker={"size": 9, "color": ["#1c83e1" if f else "#c0c4cc" for f in on_front]},
-    ))
+    figure.add_trace(
+        go.Scatter(
+            x=[p[0] for p in front],
+            y=[p[1] for p in front],
+            mode="lines",
+            name="Pareto frontier",
+            line={"dash": "dot", "color": "#9aa0a6"},
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[p[0] for p in points],
+            y=[p[1] for p in points],
+            mode="markers",
+            name="Tried",
+            text=labels,
+            hovertemplate="%{text}<br>cost %{x:.2f}<br>quality %{y:.3f}<extra></extra>",
+            marker={"size": 9, "color": ["#1c83e1" if f else "#c0c4cc" for f in on_front]},
+        )
+    )
     for key, name, symbol in ((baseline, "Baseline", "diamond"), (current, "Current", "star")):
         if key in runs:
             x, y = runs[key].metrics[cost.key], runs[key].metrics[quality.key]
-            figure.add_trace(go.Scatter(x=[x], y=[y], mode="markers", name=name,
-                                        marker={"size": 16, "symbol": symbol}))
+            figure.add_trace(
+                go.Scatter(x=[x], y=[y], mode="markers", name=name, marker={"size": 16, "symbol": symbol})
+            )
     figure.update_layout(
-        height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=340,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
         xaxis_title=f"{cost.label} ({cost.unit}, lower is better)",
         yaxis_title=f"{quality.label} (higher is better)",
         legend={"orientation": "h", "y": 1.12},
@@ -120,10 +139,12 @@ def compare_table(study: Study, left: RunResult, right: RunResult) -> pd.DataFra
     rows = []
     for knob_id in changed_knobs(left.config, right.config):
         knob = study.knob(knob_id)
-        rows.append({"": knob.label, "A": str(left.config[knob_id]), "B": str(right.config[knob_id]),
-                     "B − A": ""})
+        rows.append(
+            {"": knob.label, "A": str(left.config[knob_id]), "B": str(right.config[knob_id]), "B − A": ""}
+        )
     for spec in study.metrics:
         a, b = left.metrics[spec.key], right.metrics[spec.key]
-        rows.append({"": spec.label, "A": spec.format(a), "B": spec.format(b),
-                     "B − A": delta_text(spec, b, a) or ""})
+        rows.append(
+            {"": spec.label, "A": spec.format(a), "B": spec.format(b), "B − A": delta_text(spec, b, a) or ""}
+        )
     return pd.DataFrame(rows).set_index("")

@@ -46,8 +46,12 @@ def train_models(train: sp.csr_matrix, candidate_model: str, factors: int, seed:
     Single-threaded BLAS and BPR keep results identical across runs and machines."""
     with threadpool_limits(1, "blas"):
         als = AlternatingLeastSquares(
-            factors=factors, regularization=0.1, alpha=5.0, iterations=15,
-            random_state=seed, use_gpu=False,
+            factors=factors,
+            regularization=0.1,
+            alpha=5.0,
+            iterations=15,
+            random_state=seed,
+            use_gpu=False,
         )
         als.fit(train, show_progress=False)
         knn = BM25Recommender(K=100)
@@ -57,8 +61,13 @@ def train_models(train: sp.csr_matrix, candidate_model: str, factors: int, seed:
         bpr = None
         if candidate_model == "bpr":
             bpr = BayesianPersonalizedRanking(
-                factors=factors, learning_rate=0.02, regularization=0.05, iterations=50,
-                random_state=seed, num_threads=1, use_gpu=False,
+                factors=factors,
+                learning_rate=0.02,
+                regularization=0.05,
+                iterations=50,
+                random_state=seed,
+                num_threads=1,
+                use_gpu=False,
             )
             bpr.fit(train, show_progress=False)
     return TrainedModels(als, knn, bpr, np.asarray(train.sum(axis=0)).ravel())
@@ -83,7 +92,10 @@ def generate_candidates(
 def make_ranker(kind: str, seed: int):
     if kind == "gbdt":
         return HistGradientBoostingClassifier(
-            max_iter=80, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False,
+            max_iter=80,
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            early_stopping=False,
             random_state=seed,
         )
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))

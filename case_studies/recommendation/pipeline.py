@@ -54,8 +54,10 @@ class Prepared:
 
 def run(config: dict[str, Any], seed: int, data: Interactions | None):
     clock = StageClock()
-    data_key = ("upload", data.token) if data else (
-        "world", config["scale"], config["popularity_bias"], config["noise"]
+    data_key = (
+        ("upload", data.token)
+        if data
+        else ("world", config["scale"], config["popularity_bias"], config["noise"])
     )
     prep = _prepared.get(data_key + (seed,), lambda: _prepare(data, config, seed))
     model_key = data_key + (seed, config["candidate_model"], config["factors"])
@@ -63,9 +65,7 @@ def run(config: dict[str, Any], seed: int, data: Interactions | None):
     ranker, ranker_ms = None, 0.0
     if config["ranker"] != "none":
         ranker_key = model_key + (config["candidates"], config["ranker"])
-        ranker, ranker_ms = _rankers.get(
-            ranker_key, lambda: _timed_ranker(prep, trained, config, seed)
-        )
+        ranker, ranker_ms = _rankers.get(ranker_key, lambda: _timed_ranker(prep, trained, config, seed))
     candidates, final = _serve(prep, trained, ranker, config, clock)
     clock.ms["Event_Log"] = prep.log_ms
     clock.ms["Training"] = train_ms + ranker_ms
@@ -225,7 +225,11 @@ def _evaluate(prep, trained: m.TrainedModels, cands, final, clock: StageClock) -
 
 
 SERVING_STAGES = (
-    "API_Gateway", "Feature_Store", "Model_Serving", "Candidate_Generation", "Ranking",
+    "API_Gateway",
+    "Feature_Store",
+    "Model_Serving",
+    "Candidate_Generation",
+    "Ranking",
     "Post_Processing",
 )
 

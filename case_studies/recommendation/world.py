@@ -38,8 +38,10 @@ class World:
     def online_utility(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """True utility of showing `items[u, k]` to `users[u]` today, fresh items included."""
         taste = np.einsum("ud,ukd->uk", self.user_vecs[users], self.item_vecs[items])
-        return taste + 0.5 * self.pop_weight * self.item_pop[items] + FRESH_TASTE * freshness(
-            self.item_age_days[items]
+        return (
+            taste
+            + 0.5 * self.pop_weight * self.item_pop[items]
+            + FRESH_TASTE * freshness(self.item_age_days[items])
         )
 
 

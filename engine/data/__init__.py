@@ -34,8 +34,7 @@ def read_table(raw: bytes, columns: tuple[Column, ...], max_errors: int = 3) -> 
         expected = ",".join(c.name if c.required else f"[{c.name}]" for c in columns)
         found = ",".join(frame.columns)
         raise DataError(
-            f"Missing column(s) {', '.join(missing)}. Expected a header like `{expected}`; "
-            f"found `{found}`."
+            f"Missing column(s) {', '.join(missing)}. Expected a header like `{expected}`; found `{found}`."
         )
     if frame.empty:
         raise DataError("The file has a header but no data rows.")

@@ -10,8 +10,9 @@ ROOT = __import__("pathlib").Path(__file__).parents[2]
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_list_names_studies_knobs_ranges_and_defaults():
@@ -22,8 +23,17 @@ def test_list_names_studies_knobs_ranges_and_defaults():
 
 
 def test_run_json_contract_and_same_numbers_in_another_process():
-    out = cli("run", "recommendation", "--set", "candidates=100", "--set", "ranker=logistic",
-              "--seed", "3", "--json")
+    out = cli(
+        "run",
+        "recommendation",
+        "--set",
+        "candidates=100",
+        "--set",
+        "ranker=logistic",
+        "--seed",
+        "3",
+        "--json",
+    )
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     assert set(payload) == {"study", "config", "seed", "metrics", "stages"}

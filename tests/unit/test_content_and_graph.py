@@ -7,8 +7,15 @@ from engine.content import load_steps, render
 from engine.graph import architecture, echarts_option
 
 STUDY = engine.get_study("recommendation")
-STEPS = ["Clarify requirements", "Frame as an ML task", "Data", "Model", "Evaluation", "Serving",
-         "Monitoring"]
+STEPS = [
+    "Clarify requirements",
+    "Frame as an ML task",
+    "Data",
+    "Model",
+    "Evaluation",
+    "Serving",
+    "Monitoring",
+]
 
 
 def test_walkthrough_has_the_seven_steps_and_every_placeholder_resolves():
@@ -34,8 +41,16 @@ def test_walkthrough_numbers_follow_the_knobs():
 def test_graph_is_the_pipeline_with_latencies_and_lit_stages():
     result = engine.run(STUDY, {}, seed=0)
     graph = architecture(STUDY, result, touched=["candidates"])
-    chain = ["User", "API_Gateway", "Feature_Store", "Model_Serving", "Candidate_Generation",
-             "Ranking", "Post_Processing", "User"]
+    chain = [
+        "User",
+        "API_Gateway",
+        "Feature_Store",
+        "Model_Serving",
+        "Candidate_Generation",
+        "Ranking",
+        "Post_Processing",
+        "User",
+    ]
     assert nx.is_path(graph, chain)
     assert graph.nodes["Ranking"]["ms"] == result.stage_ms()["Ranking"] > 0
     lit = {n for n, d in graph.nodes(data=True) if d["highlighted"]}

@@ -30,10 +30,15 @@ def valid_rows(n_users=40, n_items=60, per_user=12, seed=0):
         (b"", "The file is empty."),
         (b"   \n", "The file is empty."),
         (csv("user_id,item_id"), "The file has a header but no data rows."),
-        (csv("user,item", "1,2"), "Missing column(s) user_id, item_id. Expected a header like "
-                                  "`user_id,item_id,[timestamp],[weight]`; found `user,item`."),
-        (csv("user_id,item_id,weight", "1,2,3", "1,3,heavy"),
-         "line 3, column weight: 'heavy' is not a number."),
+        (
+            csv("user,item", "1,2"),
+            "Missing column(s) user_id, item_id. Expected a header like "
+            "`user_id,item_id,[timestamp],[weight]`; found `user,item`.",
+        ),
+        (
+            csv("user_id,item_id,weight", "1,2,3", "1,3,heavy"),
+            "line 3, column weight: 'heavy' is not a number.",
+        ),
         (csv("user_id,item_id,weight", "1,2,-1"), "line 2, column weight: must be above 0."),
         (csv("user_id,item_id", "1,", "2,5"), "line 2, column item_id: value is empty."),
         (csv("user_id,item_id", "1,2", "2,3"), "Too little data to split and evaluate: 2 distinct"),
