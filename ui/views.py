@@ -58,6 +58,7 @@ def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> N
         key=f"{study.id}.arch",
         on_select=on_select,
         height=380,
+        renderer="svg",  # crisp text, and stages are real DOM nodes a browser test can click
         alt=f"Architecture of the {study.title.lower()} system",
     )
     if touched:

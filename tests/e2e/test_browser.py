@@ -1,0 +1,75 @@
+"""A candidate's path through the lab, in a real browser."""
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+import engine
+from tests.e2e.conftest import wait_for_app
+
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshot.png"
+STUDY = engine.get_study("recommendation")
+
+
+def metric_value(page, label):
+    card = page.get_by_test_id("stMetric").filter(has_text=label)
+    return card.get_by_test_id("stMetricValue").inner_text()
+
+
+def open_study(page, url, query=""):
+    page.goto(f"{url}/study{query}")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stMetric").first).to_be_visible()
+
+
+def test_home_lists_the_study_and_opens_it(page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="MLSD Lab")).to_be_visible()
+    page.get_by_text("Open video recommendation").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Design a YouTube-style video recommender")).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def test_moving_a_slider_changes_the_metrics(page, app_url):
+    open_study(page, app_url)
+    before = metric_value(page, "Candidate recall@N")
+    slider = page.get_by_role("slider").nth(1)  # candidate pool N
+    slider.focus()
+    slider.press("End")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Candidate recall@N")
+           .get_by_test_id("stMetricValue")).not_to_have_text(before)
+    assert float(metric_value(page, "Candidate recall@N")) > float(before)
+    assert "candidates=500" in page.url  # the link reproduces this configuration
+    page.screenshot(path=SCREENSHOT)
+
+
+def test_a_link_reproduces_the_engine_numbers(page, app_url):
+    config = {"candidates": 60, "ranker": "logistic"}
+    open_study(page, app_url, "?recommendation.candidates=60&recommendation.ranker=logistic")
+    expected = engine.run(STUDY, config, seed=0).metrics
+    for key in ("ndcg@10", "candidate_recall@N", "diversity"):
+        spec = STUDY.metric(key)
+        assert metric_value(page, spec.label) == spec.format(expected[key])
+
+
+def test_clicking_a_graph_node_shows_its_details(page, app_url):
+    open_study(page, app_url)
+    chart = page.get_by_test_id("stEChartsChart")
+    chart.get_by_text("Ranking", exact=True).click()
+    wait_for_app(page)
+    details = page.locator(".st-key-stage_details")
+    expect(details).to_contain_text("Ranking · measured")
+    expect(details).to_contain_text("Candidate pool N")
+
+
+def test_bad_upload_shows_the_problem_not_a_traceback(page, app_url, tmp_path):
+    open_study(page, app_url)
+    bad = tmp_path / "interactions.csv"
+    bad.write_text("user_id,item_id,weight\n1,2,1\n1,3,lots\n")
+    page.get_by_test_id("stSidebar").locator("input[type=file]").set_input_files(bad)
+    wait_for_app(page)
+    expect(page.get_by_test_id("stAlert")).to_contain_text("line 3, column weight: 'lots' is not a number")
+    assert page.get_by_test_id("stException").count() == 0
