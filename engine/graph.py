@@ -84,7 +84,7 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
     ]
     return {
         "tooltip": {},
-        "animationDurationUpdate": 300,
+        "animation": False,  # an animated redraw on every slider move delays the repaint
         "series": [
             {
                 "type": "graph",

@@ -62,7 +62,7 @@ def train_models(train: sp.csr_matrix, candidate_model: str, factors: int, seed:
         if candidate_model == "bpr":
             bpr = BayesianPersonalizedRanking(
                 factors=factors,
-                learning_rate=0.02,
+                learning_rate=0.15,
                 regularization=0.05,
                 iterations=50,
                 random_state=seed,
@@ -92,8 +92,8 @@ def generate_candidates(
 def make_ranker(kind: str, seed: int):
     if kind == "gbdt":
         return HistGradientBoostingClassifier(
-            max_iter=80,
-            learning_rate=0.1,
+            max_iter=50,
+            learning_rate=0.15,
             max_leaf_nodes=15,
             early_stopping=False,
             random_state=seed,

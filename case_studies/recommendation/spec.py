@@ -2,9 +2,17 @@
 
 from pathlib import Path
 
-from case_studies.recommendation.pipeline import run
 from case_studies.recommendation.upload import FORMAT, load_interactions
 from engine import Knob, MetricSpec, Stage, Study
+
+
+def run(config, seed, data):
+    """Imports the pipeline on first use, so listing studies and painting pages does not wait
+    for implicit and scikit-learn to load."""
+    from case_studies.recommendation.pipeline import run as run_pipeline
+
+    return run_pipeline(config, seed, data)
+
 
 ON_REQUEST = "Runs on every request; the figure is the measured time per request, amortised over a batch."
 

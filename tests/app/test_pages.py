@@ -34,8 +34,7 @@ def test_study_page_shows_headline_metrics_and_the_graph():
     at = open_study()
     labels = [m.label for m in at.metric]
     assert labels[:3] == ["nDCG@10", "Candidate recall@N", "Intra-list diversity"]
-    assert len(at.get("echarts_chart")) == 1
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("echarts_chart")) == 2  # architecture and quality-vs-cost
 
 
 def test_moving_a_slider_changes_metrics_against_the_baseline():

@@ -5,7 +5,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 import engine
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.harness import press_slider, wait_for_app
 
 SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshot.png"
 STUDY = engine.get_study("recommendation")
@@ -35,12 +35,10 @@ def test_home_lists_the_study_and_opens_it(page, app_url):
 def test_moving_a_slider_changes_the_metrics(page, app_url):
     open_study(page, app_url)
     before = metric_value(page, "Candidate recall@N")
-    slider = page.get_by_role("slider").nth(1)  # candidate pool N
-    slider.focus()
-    slider.press("End")
-    wait_for_app(page)
-    expect(page.get_by_test_id("stMetric").filter(has_text="Candidate recall@N")
-           .get_by_test_id("stMetricValue")).not_to_have_text(before)
+    press_slider(page, 1, "End")  # candidate pool N to its maximum
+    expect(
+        page.get_by_test_id("stMetric").filter(has_text="Candidate recall@N").get_by_test_id("stMetricValue")
+    ).not_to_have_text(before)
     assert float(metric_value(page, "Candidate recall@N")) > float(before)
     assert "candidates=500" in page.url  # the link reproduces this configuration
     page.screenshot(path=SCREENSHOT)

@@ -1,0 +1,169 @@
+"""MLSD Lab benchmarks: engine overhead, browser repaint latency, cold start, server memory.
+
+Run from the repository root: `python bench/run.py [--repeats N]`. Writes bench/results.json.
+Targets (issue "The runnable lab"): warm repaint p95 <= 150 ms; new configuration p95 <= 1.5 s;
+engine / raw calls <= 1.2x; cold start to first paint <= 3 s; server RSS with the study warm <= 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from implicit.als import AlternatingLeastSquares
+from implicit.nearest_neighbours import BM25Recommender
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))
+
+import engine  # noqa: E402
+from case_studies.recommendation import pipeline  # noqa: E402
+from case_studies.recommendation.world import generate_world  # noqa: E402
+from tests.e2e.harness import launch_browser, press_slider, start_server, wait_for_app  # noqa: E402
+
+CHANGED = """([label, before]) => {
+  const app = document.querySelector("[data-testid=stApp]");
+  if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
+  const cards = [...document.querySelectorAll("[data-testid=stMetric]")];
+  const card = cards.find(c => c.innerText.includes(label));
+  const value = card && card.querySelector("[data-testid=stMetricValue]").innerText;
+  return Boolean(value) && value !== before;
+}"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def raw_library_calls(seed: int) -> float:
+    """The default configuration's heavy work, called straight on the libraries: world, ALS + BM25
+    kNN fits, a tree ranker fit on candidate scores, serving every user and nDCG. Seconds."""
+    start = time.perf_counter()
+    world = generate_world(1, 0.6, 0.2, seed)
+    log = world.interactions
+    held_out = np.random.default_rng(seed).random(len(log)) < 0.2
+    shape = (world.n_users, world.n_items)
+    train = sp.csr_matrix(
+        (np.ones((~held_out).sum(), np.float32), (log.user_id[~held_out], log.item_id[~held_out])),
+        shape=shape,
+    )
+    test = (
+        sp.csr_matrix(
+            (np.ones(held_out.sum()), (log.user_id[held_out], log.item_id[held_out])), shape=shape
+        ).toarray()
+        > 0
+    )
+    users = np.arange(world.n_users)
+    with threadpool_limits(1, "blas"):
+        als = AlternatingLeastSquares(
+            factors=16, regularization=0.1, alpha=5.0, random_state=seed, use_gpu=False
+        )
+        als.fit(train, show_progress=False)
+        BM25Recommender(K=100).fit(train, show_progress=False)
+        ids, scores = als.recommend(users, train, N=200)
+    labels = np.take_along_axis(test, ids, axis=1)
+    features = np.stack([scores, np.log1p(np.asarray(train.sum(0)).ravel()[ids])], -1).reshape(-1, 2)
+    ranker = HistGradientBoostingClassifier(max_iter=80, max_leaf_nodes=15, early_stopping=False)
+    ranker.fit(features, labels.ravel())
+    ranked = ranker.predict_proba(features)[:, 1].reshape(ids.shape)
+    top = np.take_along_axis(ids, np.argsort(-ranked, axis=1)[:, :10], axis=1)
+    _ = np.take_along_axis(test, top, axis=1).mean()
+    return time.perf_counter() - start
+
+
+def engine_overhead(repeats: int) -> dict:
+    raw, wrapped = [], []
+    for i in range(repeats):
+        raw.append(raw_library_calls(seed=100 + i))
+        for memo in (pipeline._prepared, pipeline._trained, pipeline._rankers):
+            memo.clear()
+        start = time.perf_counter()
+        engine.run("recommendation", {}, seed=100 + i)
+        wrapped.append(time.perf_counter() - start)
+    return {
+        "raw_s_median": statistics.median(raw),
+        "engine_s_median": statistics.median(wrapped),
+        "ratio": statistics.median(wrapped) / statistics.median(raw),
+    }
+
+
+def browser_figures(repeats: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    log = Path(tempfile.mkdtemp()) / "streamlit.log"
+    launched = time.perf_counter()
+    proc, url = start_server(log)
+    results: dict = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_browser(playwright)
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            page.goto(f"{url}/study")
+            page.get_by_role("heading", name="Design a YouTube-style video recommender").wait_for()
+            results["cold_start_to_first_paint_s"] = time.perf_counter() - launched
+            page.get_by_test_id("stMetric").first.wait_for()
+            wait_for_app(page)
+            results["cold_start_to_metrics_s"] = time.perf_counter() - launched
+            results["warm_repaint_ms"] = _slider_repaints(
+                page, 1, ["End", "Home"], repeats, "Candidate recall@N", warm_up=True
+            )
+            results["new_config_repaint_ms"] = _slider_repaints(
+                page, 6, ["ArrowRight"], repeats, "nDCG@10", warm_up=False
+            )
+            results["server_rss_mb"] = _rss_mb(proc.pid)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return results
+
+
+def _slider_repaints(page, index: int, keys: list[str], repeats: int, label: str, warm_up: bool) -> dict:
+    """Press keys on slider `index`; time each press until the metric shows a new value."""
+    slider = page.get_by_role("slider").nth(index)
+    if warm_up:  # visit every position once so the timed presses hit the cache
+        for key in keys:
+            press_slider(page, index, key)
+    times = []
+    for i in range(repeats):
+        key = keys[i % len(keys)]
+        card = page.get_by_test_id("stMetric").filter(has_text=label)
+        before = card.get_by_test_id("stMetricValue").inner_text()
+        slider.focus()
+        start = time.perf_counter()
+        slider.press(key)
+        page.wait_for_function(CHANGED, arg=[label, before], polling="raf", timeout=60_000)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50": percentile(times, 50), "p95": percentile(times, 95), "n": len(times)}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    results = {
+        "engine_overhead": engine_overhead(max(3, args.repeats // 4)),
+        "browser": browser_figures(args.repeats),
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

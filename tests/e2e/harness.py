@@ -1,0 +1,91 @@
+"""Starting `streamlit run` and the system Chromium; shared by the browser tests and bench/."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless=true",
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--server.fileWatcherType=none",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not become healthy; see {log_path}")
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+
+
+def wait_for_app(page, timeout=90_000):
+    """Streamlit's own idle signal: connected, and the script has finished running."""
+    page.wait_for_timeout(200)
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=timeout
+    )
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=timeout
+    )
+
+
+def press_slider(page, index: int, key: str, attempts: int = 3) -> None:
+    """Press `key` on the index-th slider and wait for the rerun. A press that lands while the
+    page is still settling after a load can be dropped, so check the value moved and retry."""
+    slider = page.get_by_role("slider").nth(index)
+    for _ in range(attempts):
+        before = slider.input_value()
+        slider.focus()
+        slider.press(key)
+        wait_for_app(page)
+        if slider.input_value() != before:
+            return
+    raise AssertionError(f"slider {index} did not move on {key}")
