@@ -62,7 +62,7 @@ def train_models(train: sp.csr_matrix, candidate_model: str, factors: int, seed:
         if candidate_model == "bpr":
             bpr = BayesianPersonalizedRanking(
                 factors=factors,
-                learning_rate=0.15,
+                learning_rate=0.02,
                 regularization=0.05,
                 iterations=50,
                 random_state=seed,
