@@ -10,11 +10,8 @@ from engine.tradeoffs import changed_knobs
 from ui import runs, views
 from ui.knobs import knob_panel, reset_knobs
 
-VIEWS = {
-    "lab": ":material/tune: Trade-off lab",
-    "walkthrough": ":material/route: Walkthrough",
-    "compare": ":material/compare_arrows: Compare",
-}
+# Plain labels: a bound widget writes its label into the URL, so these make readable links.
+LAB, WALKTHROUGH, COMPARE = "Trade-off lab", "Walkthrough", "Compare"
 
 
 def pick_study() -> Study:
@@ -81,10 +78,9 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
     with main:
         view = st.segmented_control(
             "View",
-            list(VIEWS),
-            format_func=VIEWS.get,
+            [LAB, WALKTHROUGH, COMPARE],
             key=f"{study.id}.view",
-            default="lab",
+            default=LAB,
             required=True,
             bind="query-params",
             label_visibility="collapsed",
@@ -102,9 +98,9 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
         runs.record(study, baseline, data)
         runs.record(study, result, data)
         touched = last_touched(study, result.config)
-        if view == "walkthrough":
+        if view == WALKTHROUGH:
             walkthrough(study, result, seed, data)
-        elif view == "compare":
+        elif view == COMPARE:
             compare(study, data)
         else:
             lab(study, result, baseline, touched, data)
@@ -124,7 +120,11 @@ def lab(study: Study, result, baseline, touched: list[str], data: Dataset | None
         )
     with table:
         st.markdown("**All metrics: baseline (A) and current (B)**")
-        st.dataframe(views.compare_table(study, baseline, result), height=340)
+        st.dataframe(
+            views.compare_table(study, baseline, result),
+            height=340,
+            column_config={"": st.column_config.TextColumn(width="medium")},
+        )
 
 
 def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
@@ -144,6 +144,21 @@ def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
     st.subheader(step.title)
     st.markdown(text)
     st.caption("Every number on this page comes from the live system with your current knobs.")
+    position = titles.index(chosen)
+    back, forward = st.columns(2)
+    if position > 0:
+        back.button(f"← {titles[position - 1]}", on_click=go_to_step, args=(study, titles[position - 1]))
+    if position < len(titles) - 1:
+        forward.button(
+            f"{titles[position + 1]} →",
+            on_click=go_to_step,
+            args=(study, titles[position + 1]),
+            type="primary",
+        )
+
+
+def go_to_step(study: Study, title: str) -> None:
+    st.session_state[f"{study.id}.step"] = title
 
 
 def compare(study: Study, data: Dataset | None) -> None:

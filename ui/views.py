@@ -116,15 +116,15 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
     ]
     option = {
         "animation": False,
-        "legend": {"top": 0},
-        "grid": {"left": 10, "right": 20, "top": 40, "bottom": 10, "containLabel": True},
+        "legend": {"bottom": 0},
+        "grid": {"left": 10, "right": 20, "top": 30, "bottom": 70, "containLabel": True},
         "tooltip": {"trigger": "item", "formatter": "{b}"},
         "xAxis": {
             "type": "value",
             "scale": True,
             "name": f"{cost.label} ({cost.unit}) →",
             "nameLocation": "middle",
-            "nameGap": 28,
+            "nameGap": 32,
         },
         "yAxis": {"type": "value", "scale": True, "name": f"↑ {quality.label}"},
         "series": [

@@ -155,7 +155,8 @@ def _features(prep, trained: m.TrainedModels, users, history, cands) -> np.ndarr
     n = cands.shape[1]
     position = np.broadcast_to(np.arange(n) / n, cands.shape)
     mf = np.einsum("ud,und->un", trained.als.user_factors[users], trained.als.item_factors[cands])
-    knn = np.take_along_axis((history @ trained.knn.similarity).toarray(), cands, axis=1)
+    knn_scores = (history @ trained.knn.similarity).tocsr()  # sparse: only read at the candidates
+    knn = np.asarray(knn_scores[np.repeat(np.arange(users.size), n), cands.ravel()]).reshape(cands.shape)
     popularity = np.log1p(trained.item_counts[cands])
     age = np.log1p(prep.item_age[cands])
     if prep.user_genre_share is None:

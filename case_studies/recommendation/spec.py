@@ -154,7 +154,8 @@ KNOBS = (
         "scale",
         "Data scale",
         1,
-        "Multiplies users, items and interactions (1 = about 100k events): more data, longer training.",
+        "Multiplies users and interactions (1 = about 100k events; the catalogue grows with the square "
+        "root): more data per video helps the models, and costs training time.",
         ("Event_Log", "Training", "Feature_Store"),
         options=(0.5, 1, 2, 5, 10),
         unit="x",

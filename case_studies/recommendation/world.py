@@ -51,14 +51,14 @@ def freshness(age_days: np.ndarray) -> np.ndarray:
 
 
 def generate_world(scale: float, pop_weight: float, noise: float, seed: int) -> World:
-    """Draw users, items and about 100k x `scale` interactions from the latent-factor model.
+    """Draw `scale` x 943 users watching a catalogue of 1,682 videos: about 100k x `scale` events.
 
     Each user draws items without replacement by softmax sampling (temperature `noise`) over
     taste + popularity; items released recently have had less time to collect events.
     """
     rng = np.random.default_rng(seed)
     n_users = max(50, round(BASE_USERS * scale))
-    n_items = max(100, round(BASE_ITEMS * scale))
+    n_items = BASE_ITEMS  # a fixed catalogue, so more data means more evidence per video
 
     centroids = rng.normal(size=(GENRES, DIMS))
     item_genre = rng.integers(0, GENRES, size=n_items)

@@ -79,7 +79,7 @@ def test_clicking_a_stage_shows_its_details():
 @pytest.mark.parametrize("step", range(7))
 def test_every_walkthrough_step_renders_live_numbers(step):
     at = open_study()
-    at.segmented_control(key="recommendation.view").set_value("walkthrough").run()
+    at.segmented_control(key="recommendation.view").set_value("Walkthrough").run()
     radio = at.radio(key="recommendation.step")
     radio.set_value(radio.options[step]).run()
     assert not at.exception
@@ -91,7 +91,7 @@ def test_every_walkthrough_step_renders_live_numbers(step):
 def test_compare_view_puts_two_configurations_side_by_side():
     at = open_study()
     at.slider(key="recommendation.candidates").set_value(400).run()
-    at.segmented_control(key="recommendation.view").set_value("compare").run()
+    at.segmented_control(key="recommendation.view").set_value("Compare").run()
     assert not at.exception
     table = at.table[0].value
     assert list(table.columns) == ["A", "B", "B − A"]

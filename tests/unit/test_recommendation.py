@@ -74,10 +74,12 @@ def test_world_knobs_move_the_baselines():
     assert metrics(noise=0.4)["ndcg@10"] < metrics(noise=0.2)["ndcg@10"] - 0.1
 
 
-def test_scale_multiplies_the_data():
-    base, double = metrics(), metrics(scale=2)
-    assert 1.7 < double["interactions"] / base["interactions"] < 2.3
-    assert double["users"] == 2 * base["users"]
+def test_more_data_helps_the_models_and_costs_training_time():
+    small, large = metrics(scale=0.5), metrics(scale=2)
+    assert 3.4 < large["interactions"] / small["interactions"] < 4.6
+    assert (small["users"], large["users"]) == (472, 1886) and large["items"] == small["items"]
+    assert large["ndcg@10"] > small["ndcg@10"] + 0.01
+    assert large["train_s"] > 1.5 * small["train_s"]
 
 
 def test_same_seed_same_metrics_other_seed_other_metrics():
