@@ -30,7 +30,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(log_path: Path, script: str = "app.py") -> tuple[subprocess.Popen, str]:
     port = _free_port()
     log = log_path.open("w")
     proc = subprocess.Popen(
@@ -39,7 +39,7 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            script,
             "--server.headless=true",
             "--server.address=127.0.0.1",
             f"--server.port={port}",
