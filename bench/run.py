@@ -28,7 +28,13 @@ sys.path.insert(0, str(ROOT))
 import engine  # noqa: E402
 from case_studies.recommendation import pipeline  # noqa: E402
 from case_studies.recommendation.world import generate_world  # noqa: E402
-from tests.e2e.harness import launch_browser, press_slider, start_server, wait_for_app  # noqa: E402
+from tests.e2e.harness import (  # noqa: E402
+    launch_browser,
+    press_slider,
+    slider,
+    start_server,
+    wait_for_app,
+)
 
 VALUE_SHOWN = """([label, before]) => {
   const cards = [...document.querySelectorAll("[data-testid=stMetric]")];
@@ -119,10 +125,10 @@ def browser_figures(repeats: int) -> dict:
             wait_for_app(page)
             results["cold_start_to_metrics_s"] = time.perf_counter() - launched
             results["warm_repaint_ms"] = _slider_repaints(
-                page, 1, ["End", "Home"], repeats, "Candidate recall@N", warm_up=True
+                page, "Candidate pool N", ["End", "Home"], repeats, "Candidate recall@N", warm_up=True
             )
             results["new_config_repaint_ms"] = _slider_repaints(
-                page, 6, ["ArrowRight"], repeats, "nDCG@10", warm_up=False
+                page, "World: behavioural noise", ["ArrowRight"], repeats, "nDCG@10", warm_up=False
             )
             results["server_rss_mb"] = _rss_mb(proc.pid)
         finally:
@@ -144,7 +150,9 @@ def floor_repaint(repeats: int) -> dict:
             page.goto(url)
             page.get_by_test_id("stMetric").first.wait_for()
             wait_for_app(page)
-            figures = _slider_repaints(page, 0, ["End", "Home"], repeats, "Candidate recall@N", warm_up=True)
+            figures = _slider_repaints(
+                page, "Candidate pool N", ["End", "Home"], repeats, "Candidate recall@N", warm_up=True
+            )
             browser.close()
     finally:
         proc.terminate()
@@ -152,21 +160,21 @@ def floor_repaint(repeats: int) -> dict:
     return figures
 
 
-def _slider_repaints(page, index: int, keys: list[str], repeats: int, label: str, warm_up: bool) -> dict:
-    """Press keys on slider `index`; time each press until the metric shows its new value, and until
-    the whole rerun has finished (every chart and table of the fragment repainted)."""
-    slider = page.get_by_role("slider").nth(index)
+def _slider_repaints(page, knob: str, keys: list[str], repeats: int, label: str, warm_up: bool) -> dict:
+    """Press keys on the slider labelled `knob`; time each press until the metric shows its new
+    value, and until the whole rerun has finished (every chart and table of the fragment repainted)."""
+    handle = slider(page, knob)
     if warm_up:  # visit every position once so the timed presses hit the cache
         for key in keys:
-            press_slider(page, index, key)
+            press_slider(page, knob, key)
     shown, finished = [], []
     for i in range(repeats):
         key = keys[i % len(keys)]
         card = page.get_by_test_id("stMetric").filter(has_text=label)
         before = card.get_by_test_id("stMetricValue").inner_text()
-        slider.focus()
+        handle.focus()
         start = time.perf_counter()
-        slider.press(key)
+        handle.press(key)
         page.wait_for_function(VALUE_SHOWN, arg=[label, before], polling="raf", timeout=60_000)
         shown.append((time.perf_counter() - start) * 1000)
         page.wait_for_function(RUN_FINISHED, polling="raf", timeout=60_000)

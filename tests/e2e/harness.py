@@ -77,15 +77,22 @@ def wait_for_app(page, timeout=90_000):
     )
 
 
-def press_slider(page, index: int, key: str, attempts: int = 3) -> None:
-    """Press `key` on the index-th slider and wait for the rerun. A press that lands while the
-    page is still settling after a load can be dropped, so check the value moved and retry."""
-    slider = page.get_by_role("slider").nth(index)
+def slider(page, label: str):
+    """A slider by its label: while a page is still settling, the set of sliders on it can be
+    partial, so a position (`nth`) can name a different knob. The thumb's accessible name also
+    holds its current value, so match its `aria-label`, which is the bare label."""
+    return page.get_by_role("slider").and_(page.locator(f'[aria-label="{label}"]'))
+
+
+def press_slider(page, label: str, key: str, attempts: int = 3) -> None:
+    """Press `key` on the slider labelled `label` and wait for the rerun. A press that lands while
+    the page is still settling after a load can be dropped, so check the value moved and retry."""
+    slider_ = slider(page, label)
     for _ in range(attempts):
-        before = slider.input_value()
-        slider.focus()
-        slider.press(key)
+        before = slider_.input_value()
+        slider_.focus()
+        slider_.press(key)
         wait_for_app(page)
-        if slider.input_value() != before:
+        if slider_.input_value() != before:
             return
-    raise AssertionError(f"slider {index} did not move on {key}")
+    raise AssertionError(f"slider {label!r} did not move on {key}")

@@ -35,7 +35,7 @@ def test_home_lists_the_study_and_opens_it(page, app_url):
 def test_moving_a_slider_changes_the_metrics(page, app_url):
     open_study(page, app_url)
     before = metric_value(page, "Candidate recall@N")
-    press_slider(page, 1, "End")  # candidate pool N to its maximum
+    press_slider(page, "Candidate pool N", "End")  # to its maximum
     expect(
         page.get_by_test_id("stMetric").filter(has_text="Candidate recall@N").get_by_test_id("stMetricValue")
     ).not_to_have_text(before)
