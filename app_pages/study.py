@@ -15,10 +15,19 @@ LAB, WALKTHROUGH, COMPARE = "Trade-off lab", "Walkthrough", "Compare"
 
 
 def pick_study() -> Study:
+    """The study named by `?study=<id>`. Synced by hand: a bound selectbox would put the formatted
+    title, not the id, into the URL."""
     studies = {s.id: s for s in engine.list_studies()}
+    ids = list(studies)
+    requested = st.query_params.get("study")
     chosen = st.sidebar.selectbox(
-        "Case study", list(studies), key="study", bind="query-params", format_func=lambda i: studies[i].title
+        "Case study",
+        ids,
+        index=ids.index(requested) if requested in ids else 0,
+        key="study",
+        format_func=lambda i: studies[i].title,
     )
+    st.query_params["study"] = chosen
     return studies[chosen]
 
 
@@ -111,7 +120,9 @@ def lab(study: Study, result, baseline, touched: list[str], data: Dataset | None
     views.metric_row(study, result, None if same else baseline, study.headline)
     if same:
         st.caption("This is the pinned baseline: move a knob to see the change against it.")
+    views.ranges_caption(study, result)
     views.architecture_panel(study, result, touched)
+    views.study_panels(study, result, None if same else baseline)
     chart, table = st.columns(2, gap="medium")
     with chart:
         st.markdown("**Quality against cost, every configuration tried**")

@@ -3,12 +3,13 @@ validates configurations, times stages, memoises expensive steps and draws the a
 
 from engine.knobs import Knob, KnobError
 from engine.result import RunResult, StageTiming
-from engine.study import MetricSpec, Stage, Study, get_study, list_studies, run
+from engine.study import MetricSpec, Panel, Stage, Study, get_study, list_studies, run
 
 __all__ = [
     "Knob",
     "KnobError",
     "MetricSpec",
+    "Panel",
     "RunResult",
     "Stage",
     "StageTiming",

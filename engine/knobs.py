@@ -15,7 +15,8 @@ class KnobError(ValueError):
 class Knob:
     """One design choice a learner can move.
 
-    Numeric knobs have `low`..`high` (and `step`); choice knobs have `options`. `trades` says in one
+    Numeric knobs have `low`..`high` (and `step`); choice knobs have `options`; a knob whose default
+    is True or False is a switch. `trades` says in one
     sentence what moving it buys and costs; `stages` names the pipeline stages it touches.
     """
 
@@ -32,14 +33,20 @@ class Knob:
     world: bool = False  # shapes the simulated world, so it does not apply to uploaded data
 
     @property
+    def is_switch(self) -> bool:
+        return isinstance(self.default, bool)
+
+    @property
     def is_choice(self) -> bool:
         return bool(self.options)
 
     @property
     def is_int(self) -> bool:
-        return not self.is_choice and isinstance(self.default, int)
+        return not self.is_choice and not self.is_switch and isinstance(self.default, int)
 
     def describe_range(self) -> str:
+        if self.is_switch:
+            return "true or false"
         if self.is_choice:
             return "one of " + ", ".join(str(o) for o in self.options)
         return f"a number from {self.low:g} to {self.high:g}"
@@ -53,6 +60,8 @@ class Knob:
 
     def _checked(self, value: Any) -> Any:
         """The accepted value, or None when `value` is outside the knob's range or options."""
+        if self.is_switch:
+            return SWITCH.get(str(value).strip().lower())
         if self.is_choice:
             return next((option for option in self.options if _same(value, option)), None)
         if isinstance(value, str):
@@ -67,6 +76,18 @@ class Knob:
         if self.is_int:
             return int(value) if value == int(value) else None
         return float(value)
+
+
+SWITCH = {
+    "true": True,
+    "1": True,
+    "on": True,
+    "yes": True,
+    "false": False,
+    "0": False,
+    "off": False,
+    "no": False,
+}
 
 
 def _same(value: Any, option: Any) -> bool:

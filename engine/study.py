@@ -39,12 +39,26 @@ class MetricSpec:
     higher_is_better: bool = True
     unit: str = ""
     deterministic: bool = True  # timings are measured, so they vary run to run
+    prefix: str = ""  # e.g. "$"
 
     def format(self, value: float | None) -> str:
         if value is None or value != value:  # None or NaN
             return "n/a"
-        text = format(value, self.fmt)
-        return f"{text} {self.unit}" if self.unit else text
+        text = self.prefix + format(value, self.fmt)
+        if not self.unit:
+            return text
+        return text + self.unit if self.unit.startswith("/") else f"{text} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A chart a study adds to its trade-off lab, drawn from its runs' artifacts.
+
+    `build(result, baseline)` returns an ECharts option, or None when the run has nothing to show."""
+
+    title: str
+    caption: str
+    build: Callable[[RunResult, RunResult | None], dict[str, Any] | None]
 
 
 class Dataset(Protocol):
@@ -74,6 +88,8 @@ class Study:
     quality_metric: str
     cost_metric: str
     content_dir: Path
+    panels: tuple[Panel, ...] = ()
+    order: int = 100  # position in menus: the flagship study first
 
     def knob(self, knob_id: str) -> Knob:
         return _find(self.knobs, knob_id, "knob")
@@ -102,11 +118,11 @@ def _find(items, wanted: str, kind: str):
 def _registry() -> dict[str, Study]:
     import case_studies
 
-    studies = {}
-    for info in pkgutil.iter_modules(case_studies.__path__):
-        module = importlib.import_module(f"case_studies.{info.name}.spec")
-        studies[module.STUDY.id] = module.STUDY
-    return studies
+    found = [
+        importlib.import_module(f"case_studies.{info.name}.spec").STUDY
+        for info in pkgutil.iter_modules(case_studies.__path__)
+    ]
+    return {study.id: study for study in sorted(found, key=lambda s: (s.order, s.id))}
 
 
 def list_studies() -> list[Study]:

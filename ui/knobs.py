@@ -26,6 +26,8 @@ def knob_panel(study: Study, uploaded: bool) -> dict[str, Any]:
 
 def _widget(knob: Knob, key: str, help_text: str, disabled: bool) -> Any:
     common = {"key": key, "help": help_text, "disabled": disabled, "bind": "query-params"}
+    if knob.is_switch:
+        return st.toggle(knob.label, value=knob.default, **common)
     if knob.is_choice and all(isinstance(o, str) for o in knob.options):
         return st.selectbox(knob.label, knob.options, index=knob.options.index(knob.default), **common)
     if knob.is_choice:

@@ -20,7 +20,8 @@ def delta_text(spec: MetricSpec, value: float, base: float | None) -> str | None
     diff = value - base
     if spec.fmt.endswith("%"):
         return f"{diff * 100:+.{spec.fmt[1]}f} pp"
-    return format(diff, "+" + spec.fmt.lstrip("+")) + (f" {spec.unit}" if spec.unit else "")
+    sign = "+" if diff >= 0 else "-"
+    return sign + spec.format(abs(diff))
 
 
 def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys: Iterable[str]) -> None:
@@ -38,6 +39,34 @@ def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys
             help=spec.help,
             border=True,
         )
+
+
+def ranges_caption(study: Study, result: RunResult) -> None:
+    """Metrics a study reports with a range (few test events make them noisy), as one line."""
+    intervals = result.artifacts.get("intervals", {})
+    parts = [
+        f"{study.metric(key).label} {study.metric(key).format(low)}–{study.metric(key).format(high)}"
+        for key, (low, high) in intervals.items()
+    ]
+    if parts:
+        st.caption(
+            "95 % ranges over resampled test days: "
+            + "; ".join(parts)
+            + ". Differences inside them are noise."
+        )
+
+
+def study_panels(study: Study, result: RunResult, baseline: RunResult | None) -> None:
+    """The charts a study adds to its lab, two to a row."""
+    columns = st.columns(2, gap="medium") if study.panels else []
+    for index, panel in enumerate(study.panels):
+        option = panel.build(result, baseline)
+        if option is None:
+            continue
+        with columns[index % 2]:
+            st.markdown(f"**{panel.title}**")
+            st.echarts_chart(option, key=f"{study.id}.panel{index}", height=300, alt=panel.title)
+            st.caption(panel.caption)
 
 
 def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> None:
@@ -122,7 +151,7 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
         "xAxis": {
             "type": "value",
             "scale": True,
-            "name": f"{cost.label} ({cost.unit}) →",
+            "name": f"{cost.label} ({cost.prefix}{cost.unit}) →",
             "nameLocation": "middle",
             "nameGap": 32,
         },

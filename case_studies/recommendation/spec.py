@@ -313,4 +313,5 @@ STUDY = Study(
     quality_metric="ndcg@10",
     cost_metric="cost_usd_month",
     content_dir=Path(__file__).parent / "content",
+    order=1,
 )

@@ -15,7 +15,7 @@ class DataError(ValueError):
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # "id" (any non-empty text) or "number"
+    kind: str  # "id" (any non-empty text), "number", "flag" (0/1, true/false) or "time"
     required: bool = True
     positive: bool = False
 
@@ -56,6 +56,10 @@ def _check_column(values: pd.Series, column: Column, problems: list[str]) -> pd.
         problems.append(f"line {row + 2}, column {column.name}: value is empty")
     if column.kind == "id":
         return text
+    if column.kind == "flag":
+        return _flags(text, empty, column, problems)
+    if column.kind == "time":
+        return _seconds(text, empty, column, problems)
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & ~empty
     for row in text.index[bad]:
@@ -64,6 +68,26 @@ def _check_column(values: pd.Series, column: Column, problems: list[str]) -> pd.
         for row in text.index[numbers <= 0]:
             problems.append(f"line {row + 2}, column {column.name}: must be above 0")
     return numbers
+
+
+FLAGS = {"0": False, "1": True, "false": False, "true": True, "no": False, "yes": True}
+
+
+def _flags(text: pd.Series, empty: pd.Series, column: Column, problems: list[str]) -> pd.Series:
+    flags = text.str.lower().map(FLAGS)
+    for row in text.index[flags.isna() & ~empty]:
+        problems.append(f"line {row + 2}, column {column.name}: {text[row]!r} is not 0 or 1")
+    return flags.fillna(0.0).astype(bool)
+
+
+def _seconds(text: pd.Series, empty: pd.Series, column: Column, problems: list[str]) -> pd.Series:
+    """Unix seconds, or a date/time such as 2018-04-01 08:30:00, as seconds."""
+    numbers = pd.to_numeric(text, errors="coerce")
+    dates = pd.to_datetime(text.where(numbers.isna()), errors="coerce", format="mixed")
+    seconds = numbers.fillna((dates - pd.Timestamp(0)).dt.total_seconds())
+    for row in text.index[seconds.isna() & ~empty]:
+        problems.append(f"line {row + 2}, column {column.name}: {text[row]!r} is not a date or Unix time")
+    return seconds
 
 
 def _first_line(err: Exception) -> str:

@@ -115,3 +115,40 @@ def test_good_upload_runs_the_study_on_it():
     assert "450 interactions, 30 users, 80 items" in at.success[0].value
     assert metric(at, "Online CTR (simulated A/B)").value == "n/a"
     assert at.slider(key="recommendation.noise").disabled  # world knobs do not apply
+
+
+@pytest.mark.parametrize("study", ["recommendation", "fraud"])
+def test_every_study_page_loads_with_its_metrics_graph_and_panels(study):
+    at = open_study(study=study)
+    spec = __import__("engine").get_study(study)
+    assert at.title[0].value == spec.question
+    labels = [m.label for m in at.metric]
+    assert labels[: len(spec.headline)] == [spec.metric(k).label for k in spec.headline]
+    assert len(at.get("echarts_chart")) == 2 + len(spec.panels)  # graph, Pareto, the study's own
+
+
+def test_fraud_switching_off_a_feature_group_shows_its_worth():
+    at = open_study(study="fraud")
+    before = float(metric(at, "Average precision").value)
+    at.toggle(key="fraud.terminal_windows").set_value(False).run()
+    assert not at.exception
+    after = metric(at, "Average precision")
+    assert before - float(after.value) > 0.2
+    assert after.delta.startswith("-")
+    assert "Features: terminal risk windows" in " ".join(c.value for c in at.caption)  # lit stages
+
+
+def test_fraud_ranges_are_shown_next_to_noisy_metrics():
+    at = open_study(study="fraud")
+    ranges = next(c.value for c in at.caption if c.value.startswith("95 % ranges"))
+    assert "Average precision 0." in ranges and "Card precision@100" in ranges
+
+
+def test_fraud_bad_upload_names_the_line_and_keeps_the_knobs():
+    at = open_study(study="fraud")
+    at.slider(key="fraud.label_delay").set_value(14).run()
+    header = b"transaction_id,timestamp,customer_id,terminal_id,amount,is_fraud\n"
+    at.sidebar.file_uploader[0].upload("tx.csv", header + b"t1,2018-04-01,c1,T1,12,maybe\n", "text/csv").run()
+    assert not at.exception
+    assert "line 2, column is_fraud: 'maybe' is not 0 or 1" in at.error[0].value
+    assert at.slider(key="fraud.label_delay").value == 14

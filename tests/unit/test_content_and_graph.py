@@ -1,6 +1,7 @@
 """Walkthrough text is filled from the live run; the graph is the study's pipeline."""
 
 import networkx as nx
+import pytest
 
 import engine
 from engine.content import load_steps, render
@@ -18,13 +19,23 @@ STEPS = [
 ]
 
 
-def test_walkthrough_has_the_seven_steps_and_every_placeholder_resolves():
-    steps = load_steps(STUDY)
+@pytest.mark.parametrize("study", engine.list_studies(), ids=lambda s: s.id)
+def test_walkthrough_has_the_seven_steps_and_every_placeholder_resolves(study):
+    steps = load_steps(study)
     assert [s.title for s in steps] == STEPS
-    result = engine.run(STUDY, {}, seed=0)
+    result = engine.run(study, {}, seed=0)
     for step in steps:
-        text = render(step.body, STUDY, result, lambda cfg: engine.run(STUDY, cfg, seed=0))
+        text = render(step.body, study, result, lambda cfg: engine.run(study, cfg, seed=0))
         assert "{{" not in text and "}}" not in text
+
+
+@pytest.mark.parametrize("study", engine.list_studies(), ids=lambda s: s.id)
+def test_graph_edges_join_real_stages_and_every_online_stage_is_timed(study):
+    stage_ids = {s.id for s in study.stages}
+    assert {node for edge in study.flow for node in edge} == stage_ids
+    timed = engine.run(study, {}, seed=0).stage_ms()
+    first = study.stages[0].id  # the caller (user, transaction) has no latency of its own
+    assert {s.id for s in study.stages} - {first} <= set(timed)
 
 
 def test_walkthrough_numbers_follow_the_knobs():

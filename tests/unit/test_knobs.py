@@ -31,12 +31,27 @@ def test_bad_values_name_the_knob_and_its_range(overrides, message):
         validate_config(STUDY.knobs, overrides)
 
 
-def test_every_knob_default_is_inside_its_own_range():
-    for knob in STUDY.knobs:
+@pytest.mark.parametrize("study", engine.list_studies(), ids=lambda s: s.id)
+def test_every_knob_default_is_inside_its_own_range(study):
+    for knob in study.knobs:
         assert knob.validate(knob.default) == knob.default
 
 
-def test_every_knob_touches_real_stages():
-    stage_ids = {s.id for s in STUDY.stages}
-    for knob in STUDY.knobs:
+@pytest.mark.parametrize("study", engine.list_studies(), ids=lambda s: s.id)
+def test_every_knob_touches_real_stages(study):
+    stage_ids = {s.id for s in study.stages}
+    for knob in study.knobs:
         assert knob.stages and set(knob.stages) <= stage_ids, knob.id
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"), [("true", True), ("off", False), ("0", False), ("Yes", True), (False, False)]
+)
+def test_switch_knobs_accept_the_usual_spellings(typed, value):
+    knob = engine.get_study("fraud").knob("terminal_windows")
+    assert knob.validate(typed) is value
+
+
+def test_a_switch_rejects_anything_else_naming_its_values():
+    with pytest.raises(KnobError, match="^knob 'terminal_windows' got 'maybe'; expected true or false$"):
+        engine.get_study("fraud").knob("terminal_windows").validate("maybe")

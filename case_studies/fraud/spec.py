@@ -1,0 +1,373 @@
+"""Design a fraud detection pipeline for PayPal: the study's declaration on the engine."""
+
+from pathlib import Path
+
+from case_studies.fraud.charts import PANELS
+from case_studies.fraud.upload import FORMAT, load_transactions
+from engine import Knob, MetricSpec, Stage, Study
+
+
+def run(config, seed, data):
+    """Imports the pipeline (scikit-learn) on first use, so listing studies stays fast."""
+    from case_studies.fraud.pipeline import run as run_pipeline
+
+    return run_pipeline(config, seed, data)
+
+
+PER_TX = "The figure is the median time per transaction, served one at a time."
+
+STAGES = (
+    Stage("Transaction", "Transaction", "A card payment arrives from a merchant's terminal.", (0, 0)),
+    Stage(
+        "API_Gateway",
+        "API gateway",
+        "Authenticates the merchant and parses the payment message (card, terminal, amount, time). " + PER_TX,
+        (1, 0),
+    ),
+    Stage(
+        "Rules",
+        "Rules",
+        "Hand-written rules that need no model: here, any amount above $220 is declined. Cheap and "
+        "exact on the pattern they name, blind to everything else, and fraudsters learn them. " + PER_TX,
+        (2, 0),
+    ),
+    Stage(
+        "Feature_Store",
+        "Feature store",
+        "Velocity windows computed live: the card's payment count and average amount over 1, 7 and 30 "
+        "days, and the terminal's fraud rate over the same windows, using only labels older than the "
+        "label delay. " + PER_TX,
+        (3, 0),
+    ),
+    Stage(
+        "Model_Serving",
+        "Model serving",
+        "Scores the payment with the deployed model version: the probability it is fraud. " + PER_TX,
+        (4, 0),
+    ),
+    Stage(
+        "Decision",
+        "Decision",
+        "Turns the score into an action: approve below the cost-tuned threshold, send to review above "
+        "it, decline outright above 0.9. " + PER_TX,
+        (4, 1),
+    ),
+    Stage(
+        "Review_Queue",
+        "Review queue",
+        "Analysts review the riskiest alerts first, up to their daily capacity; alerts past it are "
+        "approved unread, so a threshold the team cannot staff catches nothing extra. " + PER_TX,
+        (3, 1),
+    ),
+    Stage(
+        "Labels",
+        "Delayed labels",
+        "Chargebacks and analyst verdicts arrive days or weeks later: the label delay. Until then the "
+        "feature store and the training set cannot know a payment was fraud. The figure is the time to "
+        "index them, per run.",
+        (2, 1),
+        online=False,
+    ),
+    Stage(
+        "Retraining",
+        "Retraining",
+        "Fits the model on the labelled window and tunes its threshold on the latest labelled week, "
+        "once or on a cadence. The figure is the total training time of the run.",
+        (1, 1),
+        online=False,
+    ),
+)
+
+FLOW = (
+    ("Transaction", "API_Gateway"),
+    ("API_Gateway", "Rules"),
+    ("Rules", "Feature_Store"),
+    ("Feature_Store", "Model_Serving"),
+    ("Model_Serving", "Decision"),
+    ("Decision", "Review_Queue"),
+    ("Review_Queue", "Labels"),
+    ("Labels", "Retraining"),
+    ("Labels", "Feature_Store"),
+    ("Retraining", "Model_Serving"),
+)
+
+KNOBS = (
+    Knob(
+        "model",
+        "Model",
+        "logistic",
+        "Logistic regression is fast and calibrated; a random forest or gradient boosting find "
+        "interactions between features, at more training and scoring time.",
+        ("Model_Serving", "Retraining"),
+        options=("logistic", "random_forest", "gradient_boosting"),
+    ),
+    Knob(
+        "customer_windows",
+        "Features: card spending windows",
+        True,
+        "The card's payment count and average amount over 1, 7 and 30 days: catches a stolen card "
+        "that suddenly spends differently, at the cost of a per-card lookup on every payment.",
+        ("Feature_Store", "Model_Serving"),
+    ),
+    Knob(
+        "terminal_windows",
+        "Features: terminal risk windows",
+        True,
+        "The terminal's share of (already labelled) fraud over 1, 7 and 30 days: catches compromised "
+        "terminals, but only once labels arrive, so it weakens as the label delay grows.",
+        ("Feature_Store", "Model_Serving", "Labels"),
+    ),
+    Knob(
+        "time_flags",
+        "Features: weekend and night flags",
+        True,
+        "Two cheap calendar features; they matter little in this world.",
+        ("Feature_Store", "Model_Serving"),
+    ),
+    Knob(
+        "imbalance",
+        "Class imbalance",
+        "none",
+        "Under 1 % of payments are fraud. Class weights or undersampling make the model attend to "
+        "frauds; they barely move AUC, often lower average precision, and inflate the scores.",
+        ("Retraining",),
+        options=("none", "class_weight", "undersample"),
+    ),
+    Knob(
+        "label_delay",
+        "Label delay",
+        7,
+        "Days until a fraud is confirmed. Longer delays starve the terminal-risk features and push "
+        "training data further into the past.",
+        ("Labels", "Feature_Store", "Retraining"),
+        low=1,
+        high=28,
+        step=1,
+        unit="days",
+    ),
+    Knob(
+        "train_window",
+        "Train window",
+        7,
+        "Days of labelled payments the model is fitted on: more data, but older, and slower to train.",
+        ("Retraining",),
+        options=(7, 14, 21, 28),
+        unit=" days",
+    ),
+    Knob(
+        "false_alarm_cost",
+        "Cost of a false alarm",
+        5.0,
+        "Analyst time and customer friction per legitimate payment flagged; a missed fraud costs its "
+        "amount. The threshold is tuned to minimise their sum, so it rises with this cost.",
+        ("Decision",),
+        low=1.0,
+        high=50.0,
+        step=1.0,
+        unit="$",
+    ),
+    Knob(
+        "review_capacity",
+        "Review capacity",
+        10,
+        "Alerts the analyst team can review per day. Alerts past it are approved unread.",
+        ("Review_Queue",),
+        low=1,
+        high=100,
+        step=1,
+        unit="alerts/day",
+    ),
+    Knob(
+        "retraining",
+        "Retraining cadence",
+        "never",
+        "Retrain on the newest labels every one or two weeks: more training compute, and the model "
+        "catches up with new fraud patterns once their labels arrive.",
+        ("Retraining", "Model_Serving"),
+        options=("never", "biweekly", "weekly"),
+    ),
+    Knob(
+        "drift",
+        "World: new fraud pattern",
+        "none",
+        "From the drift day, fraudsters try something the model never saw: card testing (bursts of "
+        "tiny payments) or amounts split under the $220 rule.",
+        ("Transaction", "Rules"),
+        options=("none", "card_testing", "split_amounts"),
+        world=True,
+    ),
+    Knob(
+        "drift_day",
+        "World: drift starts on test day",
+        0,
+        "The test day the new pattern starts (the test period is 28 days). Retraining can only learn it "
+        "once its labels arrive: a label delay after it starts.",
+        ("Transaction",),
+        low=0,
+        high=21,
+        step=1,
+        world=True,
+    ),
+    Knob(
+        "scale",
+        "Data scale",
+        0.2,
+        "1 is the Handbook's world (5,000 cards, 10,000 terminals, ~10k payments a day); smaller "
+        "worlds train faster and have fewer test frauds, so noisier metrics.",
+        ("Transaction", "Labels", "Retraining"),
+        options=(0.1, 0.2, 0.5, 1.0),
+        unit="x",
+        world=True,
+    ),
+)
+
+
+def _money(key, label, help_text):
+    return MetricSpec(
+        key, label, "business", ",.0f", help_text, higher_is_better=False, unit="/day", prefix="$"
+    )
+
+
+METRICS = (
+    MetricSpec(
+        "average_precision",
+        "Average precision",
+        "quality",
+        ".3f",
+        "Area under the precision-recall curve over the test days: how well frauds rank above "
+        "legitimate payments. A random score gets the fraud rate.",
+    ),
+    MetricSpec(
+        "auc",
+        "AUC-ROC",
+        "quality",
+        ".3f",
+        "Probability a fraud scores above a legitimate payment. Flattering when frauds are rare.",
+    ),
+    MetricSpec(
+        "card_precision@100",
+        "Card precision@100",
+        "quality",
+        ".3f",
+        "Each day investigators check the riskiest cards (100 a day per 5,000 cards, as in the "
+        "Handbook): the share that really were compromised.",
+    ),
+    MetricSpec(
+        "ap_after_drift",
+        "AP from the drift day",
+        "quality",
+        ".3f",
+        "Average precision on the test days from the drift day on (the same days when there is no drift).",
+    ),
+    MetricSpec(
+        "recall@threshold",
+        "Recall at the threshold",
+        "quality",
+        ".1%",
+        "Share of frauds the rules block or the model flags at its threshold.",
+    ),
+    MetricSpec(
+        "fraud_stopped",
+        "Frauds stopped",
+        "business",
+        ".1%",
+        "Share of frauds actually stopped: blocked, or reviewed within the team's capacity.",
+    ),
+    MetricSpec(
+        "alerts_per_day",
+        "Alerts per day",
+        "business",
+        ".1f",
+        "Payments sent to analysts per day; compare with the review capacity.",
+        higher_is_better=False,
+    ),
+    MetricSpec(
+        "unreviewed_per_day",
+        "Alerts past capacity",
+        "business",
+        ".1f",
+        "Alerts per day the team had no time for, approved unread.",
+        higher_is_better=False,
+    ),
+    _money(
+        "total_cost_per_day",
+        "Fraud loss + review cost",
+        "Missed fraud amounts plus false-alarm costs, per day.",
+    ),
+    _money("fraud_loss_per_day", "Fraud loss", "Amounts of frauds that got through, per day."),
+    _money("review_cost_per_day", "False-alarm cost", "False-alarm cost times legitimate payments flagged."),
+    _money(
+        "rules_only_loss_per_day", "Loss with rules only", "What frauds would cost per day with no model."
+    ),
+    MetricSpec(
+        "threshold",
+        "Decision threshold",
+        "system",
+        ".3f",
+        "The score above which a payment is flagged, tuned by cost on the latest labelled week.",
+        higher_is_better=False,
+    ),
+    MetricSpec(
+        "latency_p50_ms",
+        "Latency p50",
+        "system",
+        ".2f",
+        "Median time to decide one payment, measured over 200 payments served one by one.",
+        higher_is_better=False,
+        unit="ms",
+        deterministic=False,
+    ),
+    MetricSpec(
+        "latency_p99_ms",
+        "Latency p99",
+        "system",
+        ".2f",
+        "99th percentile of the time to decide one payment.",
+        higher_is_better=False,
+        unit="ms",
+        deterministic=False,
+    ),
+    MetricSpec(
+        "train_s",
+        "Training time",
+        "system",
+        ".2f",
+        "Wall-clock time to fit every model version the run deployed.",
+        higher_is_better=False,
+        unit="s",
+        deterministic=False,
+    ),
+    MetricSpec("transactions", "Transactions", "data", ",.0f", "Payments in the log."),
+    MetricSpec("fraud_rate", "Fraud rate", "data", ".2%", "Share of payments that are fraud."),
+    MetricSpec(
+        "test_frauds", "Test frauds", "data", ",.0f", "Frauds in the test period, known cards removed."
+    ),
+)
+
+STUDY = Study(
+    id="fraud",
+    title="Fraud detection",
+    question="Design a fraud detection pipeline for PayPal",
+    summary="Rules, live velocity features, a classifier and a cost-tuned decision over a simulated "
+    "payment world, with delayed labels, an analyst team of fixed size and fraud patterns that change.",
+    stages=STAGES,
+    flow=FLOW,
+    knobs=KNOBS,
+    metrics=METRICS,
+    runner=run,
+    load_data=load_transactions,
+    data_format=FORMAT,
+    headline=(
+        "average_precision",
+        "card_precision@100",
+        "fraud_stopped",
+        "total_cost_per_day",
+        "alerts_per_day",
+        "latency_p99_ms",
+    ),
+    quality_metric="average_precision",
+    cost_metric="total_cost_per_day",
+    content_dir=Path(__file__).parent / "content",
+    order=2,
+    panels=PANELS,
+)

@@ -1,0 +1,132 @@
+"""The fraud study's calibration, the direction and size of every advertised knob effect,
+determinism, and what every knob does at its extremes."""
+
+import math
+import statistics
+
+import pytest
+
+import engine
+from case_studies.fraud.models import cost_threshold
+from case_studies.fraud.world import generate_world
+
+STUDY = engine.get_study("fraud")
+
+
+def metrics(seed=0, **config):
+    return engine.run(STUDY, config, seed=seed).metrics
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fraud_rate_matches_the_handbook(seed):
+    world = generate_world(scale=0.2, drift="none", drift_test_day=0, seed=seed)
+    assert 0.006 <= world.fraud.mean() <= 0.0095
+    assert {1, 2, 3} <= set(world.scenario[world.fraud].tolist())  # all three scenarios occur
+
+
+def test_logistic_regression_lands_in_the_handbook_band():
+    # One seed's test period holds ~130 frauds, so single seeds are noisy: pin the mean of three.
+    runs = [metrics(seed) for seed in (0, 1, 2)]
+    assert 0.86 <= statistics.mean(r["auc"] for r in runs) <= 0.89
+    assert 0.60 <= statistics.mean(r["average_precision"] for r in runs) <= 0.70
+    for r in runs:  # and far above a random score, whose AP is the fraud rate
+        assert r["average_precision"] > 50 * r["fraud_rate"]
+
+
+def test_longer_label_delay_lowers_average_precision():
+    ap = [metrics(label_delay=d)["average_precision"] for d in (1, 7, 14, 28)]
+    assert ap == sorted(ap, reverse=True)
+    assert ap[0] - ap[-1] > 0.4  # compromised terminals outlive a 28-day delay: the features go blind
+
+
+def test_threshold_is_far_below_half_and_rises_with_the_false_alarm_cost():
+    thresholds = [metrics(false_alarm_cost=c)["threshold"] for c in (1, 5, 50)]
+    assert thresholds == sorted(thresholds) and thresholds[0] < thresholds[-1]
+    assert thresholds[1] < 0.3
+
+
+def test_cost_threshold_minimises_cost_on_its_data():
+    import numpy as np
+
+    scores = np.array([0.9, 0.8, 0.3, 0.2, 0.1])
+    fraud = np.array([True, False, True, False, False])
+    amount = np.array([100.0, 10.0, 50.0, 10.0, 10.0])
+    assert cost_threshold(scores, fraud, amount, false_alarm_cost=5) == 0.3  # 2 false alarms < $50 lost
+    assert cost_threshold(scores, fraud, amount, false_alarm_cost=60) == 0.9  # now one false alarm is dearer
+
+
+def test_drift_hurts_a_static_model_and_retraining_recovers():
+    config = {"model": "random_forest", "drift": "card_testing", "drift_day": 0}
+    calm = metrics(model="random_forest", drift_day=0)["ap_after_drift"]
+    static = metrics(**config, retraining="never")["ap_after_drift"]
+    weekly = metrics(**config, retraining="weekly")["ap_after_drift"]
+    assert calm - static > 0.2
+    assert weekly - static > 0.1
+    assert (
+        metrics(**config, retraining="weekly")["train_s"] > metrics(**config, retraining="never")["train_s"]
+    )
+
+
+def test_terminal_risk_features_carry_the_model():
+    assert metrics()["average_precision"] - metrics(terminal_windows=False)["average_precision"] > 0.2
+
+
+def test_class_weights_barely_move_auc_and_do_not_raise_average_precision():
+    plain, weighted = metrics(), metrics(imbalance="class_weight")
+    assert abs(plain["auc"] - weighted["auc"]) < 0.03
+    assert weighted["average_precision"] < plain["average_precision"]
+
+
+def test_a_small_team_leaves_alerts_unread_and_lets_fraud_through():
+    cheap_alarms = {"false_alarm_cost": 1}
+    small, large = metrics(**cheap_alarms, review_capacity=2), metrics(**cheap_alarms, review_capacity=100)
+    assert small["alerts_per_day"] == large["alerts_per_day"]  # the same alerts...
+    assert small["unreviewed_per_day"] > 3 and large["unreviewed_per_day"] == 0  # ...not all read
+    assert small["fraud_stopped"] < large["fraud_stopped"]
+    assert small["fraud_loss_per_day"] > large["fraud_loss_per_day"]
+
+
+def test_a_forest_costs_more_to_serve_than_logistic_regression():
+    forest = engine.run(STUDY, {"model": "random_forest"}, seed=0).stage_ms()
+    linear = engine.run(STUDY, {}, seed=0).stage_ms()
+    assert forest["Model_Serving"] > 2 * linear["Model_Serving"]
+    assert forest["Retraining"] > 2 * linear["Retraining"]
+
+
+def test_same_seed_same_metrics_and_another_seed_differs():
+    deterministic = [m.key for m in STUDY.metrics if m.deterministic]
+    first = engine.run(STUDY, {"model": "gradient_boosting", "label_delay": 3}, seed=5)
+    engine.run(STUDY, {}, seed=6)  # interleave another world in the memo
+    again = engine.run(STUDY, {"model": "gradient_boosting", "label_delay": 3}, seed=5)
+    assert {k: first.metrics[k] for k in deterministic} == {k: again.metrics[k] for k in deterministic}
+    assert (
+        first.metrics["average_precision"]
+        != metrics(6, model="gradient_boosting", label_delay=3)["average_precision"]
+    )
+
+
+def test_runs_carry_ranges_and_daily_series_for_the_charts():
+    result = engine.run(STUDY, {"retraining": "weekly"}, seed=0)
+    low, high = result.artifacts["intervals"]["average_precision"]
+    assert low < result.metrics["average_precision"] < high
+    assert len(result.artifacts["daily"]["ap_7d"]) == len(result.artifacts["daily"]["alerts"]) == 28
+    assert result.artifacts["retrain_days"] == [7, 14, 21]
+    for panel in STUDY.panels:
+        assert panel.build(result, None)["series"]
+
+
+def _extremes():
+    for knob in STUDY.knobs:
+        values = (False, True) if knob.is_switch else knob.options or (knob.low, knob.high)
+        for value in values:
+            if knob.id == "scale" and value > 0.5:
+                continue  # the full-size world is exercised by bench/, not on every test run
+            yield pytest.param(knob.id, value, id=f"{knob.id}={value}")
+
+
+@pytest.mark.parametrize(("knob_id", "value"), _extremes())
+def test_every_knob_runs_at_its_extremes(knob_id, value):
+    result = engine.run(STUDY, {knob_id: value}, seed=0)
+    assert set(result.metrics) == {m.key for m in STUDY.metrics}
+    assert 0.0 <= result.metrics["average_precision"] <= 1.0
+    assert all(math.isfinite(v) for v in result.metrics.values())
