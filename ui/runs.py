@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from typing import Any
 
 import streamlit as st
@@ -25,7 +27,26 @@ def _run_cached(study_id: str, config: tuple, seed: int, data_token: str | None,
 
 def run_config(study: Study, config: dict[str, Any], seed: int, data: Dataset | None) -> RunResult:
     full = validate_config(study.knobs, config)
-    return _run_cached(study.id, tuple(full.items()), seed, data.token if data else None, data)
+    result = _run_cached(study.id, tuple(full.items()), seed, data.token if data else None, data)
+    _freeze_new_imports()
+    return result
+
+
+_modules_frozen = 0
+
+
+def _freeze_new_imports() -> None:
+    """Move everything alive into the garbage collector's permanent generation once new modules
+    have been imported (a study's pipeline loads on its first run).
+
+    Streamlit collects garbage after every rerun; walking the ~170k objects that pandas, scikit-learn
+    and implicit create at import took ~85 ms of a ~105 ms warm rerun, holding the GIL. Frozen
+    objects are still freed by reference counting; they are just not scanned again."""
+    global _modules_frozen
+    if len(sys.modules) > _modules_frozen:
+        _modules_frozen = len(sys.modules)
+        gc.collect()
+        gc.freeze()
 
 
 def run_key(result: RunResult, data: Dataset | None) -> tuple:

@@ -29,7 +29,7 @@ TIMED_REQUESTS = 200  # transactions served one by one to measure latency percen
 FEATURE_GROUPS = ("time_flags", "customer_windows", "terminal_windows")
 
 _worlds = Memo(max_entries=6)
-_stores = Memo(max_entries=12)
+_stores = Memo(max_entries=6)  # a store and its feature matrix per label delay: ~40 MB each
 _models = Memo(max_entries=48)
 
 

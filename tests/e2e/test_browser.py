@@ -74,3 +74,40 @@ def test_bad_upload_shows_the_problem_not_a_traceback(page, app_url, tmp_path):
     wait_for_app(page)
     expect(page.get_by_test_id("stAlert")).to_contain_text("line 3, column weight: 'lots' is not a number")
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_fraud_study_end_to_end(page, app_url, tmp_path):
+    page.goto(app_url)
+    wait_for_app(page)
+    page.get_by_text("Open fraud detection").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Design a fraud detection pipeline for PayPal")).to_be_visible()
+    assert "study=fraud" in page.url
+
+    before = metric_value(page, "Average precision")
+    page.get_by_text("Features: terminal risk windows", exact=True).click()  # switch the group off
+    wait_for_app(page)
+    expect(
+        page.get_by_test_id("stMetric").filter(has_text="Average precision").get_by_test_id("stMetricValue")
+    ).not_to_have_text(before)
+    assert float(metric_value(page, "Average precision")) < float(before) - 0.2
+    assert "fraud.terminal_windows=false" in page.url.lower()
+
+    node = page.get_by_test_id("stEChartsChart").first.get_by_text("Decision", exact=True)
+    details = page.locator(".st-key-stage_details")
+    for _ in range(3):  # a click that lands while the page is still settling can be dropped
+        node.click()
+        wait_for_app(page)
+        if details.count():
+            break
+    expect(details).to_contain_text("Decision · measured")
+    expect(details).to_contain_text("Cost of a false alarm")
+
+    bad = tmp_path / "transactions.csv"
+    bad.write_text("transaction_id,timestamp,customer_id,terminal_id,amount,is_fraud\nt1,soon,c1,T1,10,0\n")
+    page.get_by_test_id("stSidebar").locator("input[type=file]").set_input_files(bad)
+    wait_for_app(page)
+    expect(page.get_by_test_id("stAlert").first).to_contain_text(
+        "line 2, column timestamp: 'soon' is not a date or Unix time"
+    )
+    assert page.get_by_test_id("stException").count() == 0

@@ -62,3 +62,18 @@ def test_bad_data_file_exits_with_the_validation_message(tmp_path):
     assert out.stderr.startswith("error: Missing column(s) user_id, item_id.")
     missing = cli("run", "recommendation", "--data", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_fraud_run_json_has_its_metric_keys_and_the_same_numbers_in_another_process():
+    out = cli("run", "fraud", "--set", "terminal_windows=false", "--set", "label_delay=3", "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["config"]["terminal_windows"] is False and payload["config"]["label_delay"] == 3
+    assert {"auc", "average_precision", "card_precision@100", "latency_p99_ms"} <= set(payload["metrics"])
+    assert [s["name"] for s in payload["stages"]][:3] == ["API_Gateway", "Rules", "Feature_Store"]
+    here = engine.run("fraud", {"terminal_windows": False, "label_delay": 3}, seed=0).metrics
+    for key in ("auc", "average_precision", "card_precision@100", "threshold", "total_cost_per_day"):
+        assert payload["metrics"][key] == here[key]
+    bad = cli("run", "fraud", "--set", "terminal_windows=maybe")
+    assert bad.returncode == 2
+    assert bad.stderr == "error: knob 'terminal_windows' got 'maybe'; expected true or false\n"
