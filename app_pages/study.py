@@ -11,7 +11,7 @@ from ui import runs, views
 from ui.knobs import knob_panel, reset_knobs
 
 # Plain labels: a bound widget writes its label into the URL, so these make readable links.
-LAB, WALKTHROUGH, COMPARE = "Trade-off lab", "Walkthrough", "Compare"
+LAB, WALKTHROUGH, COMPARE, TRY = "Trade-off lab", "Walkthrough", "Compare", "Try it"
 
 
 def pick_study() -> Study:
@@ -33,21 +33,36 @@ def pick_study() -> Study:
 
 def data_source(study: Study) -> Dataset | None:
     st.subheader("Data", divider="gray")
-    upload = st.file_uploader(
-        "Use your own data", type=["csv"], key=f"{study.id}.upload", help=study.data_format
+    several = bool(study.upload_files)
+    types = sorted({name.rsplit(".", 1)[-1] for name in study.upload_files}) if several else ["csv"]
+    uploads = st.file_uploader(
+        "Use your own data",
+        type=types,
+        key=f"{study.id}.upload",
+        help=study.data_format,
+        accept_multiple_files=several,
     )
-    if upload is None:
+    if not uploads:
         st.caption("Using the simulated world. " + study.data_format)
         return None
-    raw = upload.getvalue()
+    files = {u.name: u.getvalue() for u in (uploads if several else [uploads])}
+    names = ", ".join(files)
+    raw = files if several else next(iter(files.values()))
     try:
-        data = runs.load_dataset(study.id, hashlib.sha256(raw).hexdigest(), raw)
+        data = runs.load_dataset(study.id, _digest(files), raw)
     except DataError as err:
-        st.error(f"**{upload.name}** can't be used: {err}", icon=":material/error:")
+        st.error(f"**{names}** can't be used: {err}", icon=":material/error:")
         st.caption("Still using the simulated world.")
         return None
-    st.success(f"Using **{upload.name}**: {data.summary}.", icon=":material/check_circle:")
+    st.success(f"Using **{names}**: {data.summary}.", icon=":material/check_circle:")
     return data
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name])
+    return digest.hexdigest()
 
 
 def last_touched(study: Study, config: dict) -> list[str]:
@@ -87,7 +102,7 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
     with main:
         view = st.segmented_control(
             "View",
-            [LAB, WALKTHROUGH, COMPARE],
+            [LAB, WALKTHROUGH, COMPARE] + ([TRY] if study.probe else []),
             key=f"{study.id}.view",
             default=LAB,
             required=True,
@@ -111,6 +126,8 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
             walkthrough(study, result, seed, data)
         elif view == COMPARE:
             compare(study, data)
+        elif view == TRY:
+            try_it(study, result.config, seed, data)
         else:
             lab(study, result, baseline, touched, data)
 
@@ -166,6 +183,28 @@ def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
             args=(study, titles[position + 1]),
             type="primary",
         )
+
+
+def try_it(study: Study, config: dict, seed: int, data: Dataset | None) -> None:
+    """Type an input and see what every stage of the live system makes of it."""
+    probe = study.probe
+    text = st.text_input(
+        probe.label,
+        value=probe.example,
+        placeholder=probe.placeholder,
+        key=f"{study.id}.probe",
+        max_chars=200,
+    )
+    if not text.strip():
+        st.caption("Type something to send it through the system.")
+        return
+    for heading, output in probe.run(config, seed, data, text):
+        st.markdown(f"**{heading}**")
+        if isinstance(output, str):
+            st.markdown(output)  # built by the study from its own tokens: markdown-safe
+        else:
+            st.dataframe(output, column_config={"product": st.column_config.TextColumn(width="large")})
+    st.caption("Your knobs apply: change the retriever or the re-rank depth and type again.")
 
 
 def go_to_step(study: Study, title: str) -> None:

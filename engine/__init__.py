@@ -3,13 +3,14 @@ validates configurations, times stages, memoises expensive steps and draws the a
 
 from engine.knobs import Knob, KnobError
 from engine.result import RunResult, StageTiming
-from engine.study import MetricSpec, Panel, Stage, Study, get_study, list_studies, run
+from engine.study import MetricSpec, Panel, Probe, Stage, Study, get_study, list_studies, run
 
 __all__ = [
     "Knob",
     "KnobError",
     "MetricSpec",
     "Panel",
+    "Probe",
     "RunResult",
     "Stage",
     "StageTiming",

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     runner.add_argument("study")
     runner.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
     runner.add_argument("--seed", type=int, default=0)
-    runner.add_argument("--data", type=Path, help="your own data file (see `list` for the format)")
+    runner.add_argument("--data", type=Path, help="your own data: a file, or a folder of files (see `list`)")
     runner.add_argument("--json", action="store_true", help="print JSON (the default is a table)")
     args = parser.parse_args(argv)
     try:
@@ -41,6 +41,17 @@ def _print_list() -> None:
         print(f"  data: {study.data_format}")
 
 
+def _read_data(study, path: Path):
+    """A file's bytes; for a multi-file format, a folder holding its files, as {name: bytes}."""
+    if study.upload_files:
+        if not path.is_dir():
+            raise DataError(f"{path} is not a folder; expected one holding {', '.join(study.upload_files)}")
+        return {f.name: f.read_bytes() for f in path.iterdir() if f.is_file()}
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    return path.read_bytes()
+
+
 def _run(args: argparse.Namespace) -> int:
     study = get_study(args.study)
     overrides = {}
@@ -49,11 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         if not sep:
             raise KnobError(f"--set expects KNOB=VALUE, got {item!r}")
         overrides[name.strip()] = value.strip()
-    data = None
-    if args.data is not None:
-        if not args.data.is_file():
-            raise DataError(f"no such file: {args.data}")
-        data = study.load_data(args.data.read_bytes())
+    data = None if args.data is None else study.load_data(_read_data(study, args.data))
     result = run(study, overrides, seed=args.seed, data=data)
     if args.json:
         print(result.to_json())

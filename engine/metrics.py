@@ -1,4 +1,5 @@
-"""Top-K ranking metrics over recommendation lists, vectorised over users.
+"""Top-K ranking metrics: over recommendation lists (vectorised over users), and over search results
+with graded judgments (per query).
 
 Definitions follow implicit's evaluation: binary relevance, and the ideal DCG counts
 min(K, number of relevant items), so a user with 3 held-out items can still reach nDCG 1."""
@@ -49,3 +50,38 @@ def novelty(lists: np.ndarray, item_counts: np.ndarray) -> float:
     """Mean self-information, -log2 p(item), of recommended items: higher means less mainstream."""
     share = (item_counts + 1) / (item_counts.sum() + item_counts.size)
     return float(-np.log2(share[lists]).mean())
+
+
+def graded_ndcg(ranked: list[np.ndarray], judged: list[dict[int, int]], k: int) -> np.ndarray:
+    """Per query: nDCG@k with graded (linear) gains; the ideal ranks every judged document.
+
+    Hand-written rather than scikit-learn's ndcg_score, which averages tied scores and so would
+    credit a query that retrieved nothing with the gains of documents it never returned."""
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    values = np.zeros(len(ranked))
+    for q, (docs, grades) in enumerate(zip(ranked, judged, strict=True)):
+        if not grades:
+            continue
+        gains = np.array([grades.get(int(d), 0) for d in docs[:k]], float)
+        ideal = np.sort(np.fromiter(grades.values(), float))[::-1][:k]
+        values[q] = (gains * discount[: gains.size]).sum() / (ideal * discount[: ideal.size]).sum()
+    return values
+
+
+def reciprocal_rank(ranked: list[np.ndarray], judged: list[dict[int, int]]) -> np.ndarray:
+    """Per query: 1 / rank of the first relevant document in the list (0 if none)."""
+    values = np.zeros(len(ranked))
+    for q, (docs, grades) in enumerate(zip(ranked, judged, strict=True)):
+        hit = next((rank for rank, d in enumerate(docs, start=1) if grades.get(int(d), 0) > 0), None)
+        values[q] = 1.0 / hit if hit else 0.0
+    return values
+
+
+def recall_of_judged(ranked: list[np.ndarray], judged: list[dict[int, int]], k: int) -> np.ndarray:
+    """Per query: share of the relevant documents within the first k."""
+    return np.array(
+        [
+            sum(grades.get(int(d), 0) > 0 for d in docs[:k]) / max(len(grades), 1)
+            for docs, grades in zip(ranked, judged, strict=True)
+        ]
+    )

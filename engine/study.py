@@ -61,6 +61,19 @@ class Panel:
     build: Callable[[RunResult, RunResult | None], dict[str, Any] | None]
 
 
+@dataclass(frozen=True)
+class Probe:
+    """Something a learner types (a search query, say) to see what each stage makes of it.
+
+    `run(config, seed, data, text)` returns (heading, output) pairs in stage order; an output is a
+    pandas DataFrame or a line of text."""
+
+    label: str
+    placeholder: str
+    example: str
+    run: Callable[[dict[str, Any], int, Any, str], list[tuple[str, Any]]]
+
+
 class Dataset(Protocol):
     """User-supplied data, already validated; `token` identifies its content for caching."""
 
@@ -82,7 +95,9 @@ class Study:
     knobs: tuple[Knob, ...]
     metrics: tuple[MetricSpec, ...]
     runner: Runner  # (config, seed, dataset or None) -> (metrics, stage ms, artifacts)
-    load_data: Callable[[bytes], Dataset]  # raises engine.data.DataError with a readable message
+    # Raises engine.data.DataError with a readable message. Takes the file's bytes, or, for a study
+    # whose format has several files (`upload_files`), {file name: bytes}.
+    load_data: Callable[[Any], Dataset]
     data_format: str
     headline: tuple[str, ...]  # metric keys shown first
     quality_metric: str
@@ -90,6 +105,8 @@ class Study:
     content_dir: Path
     panels: tuple[Panel, ...] = ()
     order: int = 100  # position in menus: the flagship study first
+    probe: Probe | None = None
+    upload_files: tuple[str, ...] = ()  # the files of a multi-file format, e.g. corpus.jsonl
 
     def knob(self, knob_id: str) -> Knob:
         return _find(self.knobs, knob_id, "knob")

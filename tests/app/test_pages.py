@@ -117,7 +117,7 @@ def test_good_upload_runs_the_study_on_it():
     assert at.slider(key="recommendation.noise").disabled  # world knobs do not apply
 
 
-@pytest.mark.parametrize("study", ["recommendation", "fraud"])
+@pytest.mark.parametrize("study", ["recommendation", "fraud", "search"])
 def test_every_study_page_loads_with_its_metrics_graph_and_panels(study):
     at = open_study(study=study)
     spec = __import__("engine").get_study(study)
@@ -152,3 +152,24 @@ def test_fraud_bad_upload_names_the_line_and_keeps_the_knobs():
     assert not at.exception
     assert "line 2, column is_fraud: 'maybe' is not 0 or 1" in at.error[0].value
     assert at.slider(key="fraud.label_delay").value == 14
+
+
+def test_search_try_it_sends_a_typed_query_through_every_stage():
+    at = open_study(study="search")
+    at.segmented_control(key="search.view").set_value("Try it").run()
+    at.text_input(key="search.probe").input("<b>blue</b> wireless sneekers").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "`<b>blue</b> wireless sneekers` → `b blue b wireless sneakers running shoes`" in text
+    assert len(at.dataframe) == 2  # retrieved candidates, and the results page
+    assert at.dataframe[1].value["product"].str.contains("sneakers|running shoes").sum() >= 8
+
+
+def test_search_bad_collection_upload_names_the_file_and_line():
+    at = open_study(study="search")
+    files = at.sidebar.file_uploader[0]
+    files.upload("corpus.jsonl", b'{"_id": "d1", "text": "a"}\n{"_id": "d2"}\n', "application/json")
+    files.upload("queries.jsonl", b'{"_id": "q1", "text": "a"}\n', "application/json")
+    files.upload("qrels.tsv", b"q1\td1\t1\n", "text/tab-separated-values").run()
+    assert not at.exception
+    assert "corpus.jsonl line 2: missing text" in at.error[0].value

@@ -111,3 +111,28 @@ def test_fraud_study_end_to_end(page, app_url, tmp_path):
         "line 2, column timestamp: 'soon' is not a date or Unix time"
     )
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_search_typed_query_and_a_slider(page, app_url):
+    open_study(page, app_url, "?study=search")
+    expect(page.get_by_role("heading", name="Design a product search system")).to_be_visible()
+    before = metric_value(page, "nDCG@10")
+    press_slider(page, "Re-rank depth N", "Home")  # no re-ranker
+    expect(
+        page.get_by_test_id("stMetric").filter(has_text="nDCG@10").first.get_by_test_id("stMetricValue")
+    ).not_to_have_text(before)
+    assert float(metric_value(page, "nDCG@10")) < float(before)
+
+    page.get_by_text("Try it", exact=True).click()
+    wait_for_app(page)
+    box = page.get_by_label("Try a query")
+    box.fill("<i>blue</i> headphnes")
+    box.press("Enter")
+    wait_for_app(page)
+    expect(page.get_by_text("<i>blue</i> headphnes", exact=True)).to_be_visible()  # typed HTML stays text
+    expect(
+        page.get_by_text("i blue i headphones earphones", exact=True)
+    ).to_be_visible()  # typo fixed, expanded
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(2)
+    assert page.locator("i", has_text="blue").count() == 0
+    assert page.get_by_test_id("stException").count() == 0

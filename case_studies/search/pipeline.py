@@ -1,0 +1,302 @@
+"""The search system's runner: build the indexes, train the re-ranker, serve every test query one at
+a time through query understanding → retrieval → ranking → post-processing, and measure.
+
+Indexes and the re-ranker are memoised on just the knobs they depend on, so moving the hybrid weight
+reuses both indexes and moving k1 reuses the dense one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
+
+from case_studies.search import index as ix
+from case_studies.search.text import QueryUnderstanding, tokenize
+from case_studies.search.world import Catalogue, generate_catalogue
+from engine import metrics as m
+from engine.memo import Memo
+
+FIRST_STAGE_DEPTH = 100  # retrieved per query: recall@100 is the ceiling of everything after
+SHOWN = 10
+STAGES = ("API_Gateway", "Query_Understanding", "Retrieval", "Ranking", "Post_Processing")
+MAX_QUERY_CHARS = 200
+SYNONYM, TYPO, NAVIGATIONAL = 1, 2, 4  # query kinds (bits)
+
+_catalogues = Memo(max_entries=4)
+_lexical = Memo(max_entries=8)
+_dense = Memo(max_entries=8)
+_rankers = Memo(max_entries=16)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A catalogue with its analysed text: what every index and feature is built from."""
+
+    catalogue: Catalogue
+    doc_tokens: list[list[str]]
+    title_sets: list[frozenset[str]]
+    text_sets: list[frozenset[str]]
+    understanding: QueryUnderstanding
+
+
+@dataclass
+class System:
+    """Everything a query needs at serving time for one configuration."""
+
+    prep: Prepared
+    lexical: ix.Lexical
+    dense: ix.Dense
+    ann: Any  # hnswlib.Index, or None for exact search
+    ranker: Any  # fitted regressor, or None
+    config: dict[str, Any]
+
+    def understand(self, text: str) -> list[str]:
+        return self.prep.understanding.understand(text, self.config["spelling"], self.config["synonyms"])
+
+    def retrieve(self, tokens: list[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates in first-stage order, with their first-stage scores."""
+        if not tokens:  # nothing left to search for (only stop words or punctuation)
+            return np.zeros(0, np.int64), np.zeros(0)
+        retriever = self.config["retriever"]
+        if retriever != "dense":
+            lexical = self.lexical.scores(tokens)
+            matched = np.flatnonzero(lexical > 0)
+            lexical_top = matched[np.argsort(-lexical[matched], kind="stable")][:depth]
+            if retriever == "bm25":
+                return lexical_top, lexical[lexical_top]
+        query = self.dense.embed(tokens)
+        docs, dense = ix.nearest(self.dense, self.ann, query, depth, self.config["ann_ef"])
+        if retriever == "dense":
+            return docs, dense
+        pool = np.union1d(docs, lexical_top)  # hybrid: fuse both lists, scored on a common scale
+        weight = self.config["hybrid_weight"]
+        fused = weight * _unit_range(lexical[pool]) + (1 - weight) * _unit_range(
+            self.dense.vectors[pool] @ query
+        )
+        order = np.argsort(-fused, kind="stable")[:depth]
+        return pool[order], fused[order]
+
+    def features(self, tokens: list[str], docs: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """What the re-ranker sees per candidate: both retrievers' scores, the first stage's score and
+        position, and how much of the query the title and the whole listing contain."""
+        query = set(tokens)
+        size = max(len(query), 1)
+        bm25 = self.lexical.scores(tokens)[docs]
+        dense = self.dense.vectors[docs] @ self.dense.embed(tokens)
+        title = [len(query & self.prep.title_sets[d]) / size for d in docs]
+        text = [len(query & self.prep.text_sets[d]) / size for d in docs]
+        length = [len(self.prep.doc_tokens[d]) for d in docs]
+        position = np.arange(len(docs)) / FIRST_STAGE_DEPTH
+        return np.column_stack([bm25, dense, first, position, title, text, length])
+
+    def rank(self, tokens: list[str], docs: np.ndarray, first: np.ndarray) -> np.ndarray:
+        depth = min(self.config["rerank_depth"], len(docs))
+        if self.ranker is None or depth == 0:
+            return docs
+        order = np.argsort(
+            -self.ranker.predict(self.features(tokens, docs[:depth], first[:depth])), kind="stable"
+        )
+        return np.concatenate([docs[:depth][order], docs[depth:]])
+
+    def search(self, text: str) -> dict[str, Any]:
+        """One query end to end, every stage timed; also what each stage produced."""
+        clock = [time.perf_counter()]
+        text = " ".join(text.split())[:MAX_QUERY_CHARS]  # the gateway normalises and bounds the request
+        clock.append(time.perf_counter())
+        tokens = self.understand(text)
+        clock.append(time.perf_counter())
+        docs, first = self.retrieve(tokens, FIRST_STAGE_DEPTH)
+        clock.append(time.perf_counter())
+        ranked = self.rank(tokens, docs, first)
+        clock.append(time.perf_counter())
+        shown = ranked[:SHOWN]
+        clock.append(time.perf_counter())
+        ms = {name: (clock[i + 1] - clock[i]) * 1000 for i, name in enumerate(STAGES)}
+        return {
+            "tokens": tokens,
+            "candidates": docs,
+            "first_stage": first,
+            "ranked": ranked,
+            "shown": shown,
+            "ms": ms,
+        }
+
+
+def run(config: dict[str, Any], seed: int, data):
+    system, build = assemble(config, seed, data)
+    catalogue = system.prep.catalogue
+    test = catalogue.test_queries
+    with threadpool_limits(1):  # one thread per query, as a search service would run it
+        answers = [system.search(catalogue.queries[q]) for q in test]
+    ranked = [a["ranked"] for a in answers]
+    judged = [catalogue.qrels[q] for q in test]
+    ndcg = m.graded_ndcg(ranked, judged, SHOWN)
+    kind = catalogue.query_kind[test]
+    totals = np.array([sum(a["ms"].values()) for a in answers])
+    stage_ms = {name: float(np.mean([a["ms"][name] for a in answers])) for name in STAGES}
+    stage_ms.update(Catalogue_Index=build["index_ms"], Ranker_Training=build["ranker_ms"])
+    metrics = {
+        "ndcg@10": float(ndcg.mean()),
+        "mrr": float(m.reciprocal_rank(ranked, judged).mean()),
+        "recall@100": float(m.recall_of_judged(ranked, judged, FIRST_STAGE_DEPTH).mean()),
+        "ndcg@10_synonyms": _segment(ndcg, kind & SYNONYM > 0),
+        "ndcg@10_typos": _segment(ndcg, kind & TYPO > 0),
+        "ndcg@10_navigational": _segment(ndcg, kind & NAVIGATIONAL > 0),
+        "ndcg@10_plain": _segment(ndcg, kind == 0),
+        "zero_result_rate": float(np.mean([a["candidates"].size == 0 for a in answers])),
+        "ann_recall@100": _ann_recall(system, answers),
+        "latency_p50_ms": float(np.percentile(totals, 50)),
+        "latency_p99_ms": float(np.percentile(totals, 99)),
+        "index_mb": build["index_bytes"] / 1e6,
+        "build_s": build["index_ms"] / 1000,
+        "documents": float(len(catalogue)),
+        "test_queries": float(test.size),
+    }
+    return metrics, stage_ms, {}
+
+
+def assemble(config: dict[str, Any], seed: int, data) -> tuple[System, dict[str, float]]:
+    """The serving system for `config`: indexes and ranker from the memos, built when missing."""
+    data_key = ("upload", data.token) if data else ("world", config["scale"], seed)
+    prep = _catalogues.get(
+        data_key, lambda: _prepare(data.catalogue if data else generate_catalogue(*data_key[1:]))
+    )
+    lexical = _lexical.get(
+        data_key + (config["k1"], config["b"]),
+        lambda: ix.build_lexical(prep.doc_tokens, config["k1"], config["b"]),
+    )
+    dense, ann, ann_ms, ann_bytes = _dense.get(
+        data_key + (config["dims"],), lambda: _dense_indexes(prep, config["dims"], seed)
+    )
+    system = System(prep, lexical, dense, ann if config["dense_index"] == "hnsw" else None, None, config)
+    ranker_ms = 0.0
+    if config["rerank_depth"] > 0:
+        retrieval = tuple(
+            config[k]
+            for k in (
+                "retriever",
+                "k1",
+                "b",
+                "dims",
+                "hybrid_weight",
+                "dense_index",
+                "ann_ef",
+                "spelling",
+                "synonyms",
+            )
+        )
+        system.ranker, ranker_ms = _rankers.get(
+            data_key + retrieval + (config["rerank_depth"],), lambda: _train_ranker(system, seed)
+        )
+    index_ms = lexical.build_ms + dense.build_ms + (ann_ms if system.ann is not None else 0.0)
+    index_bytes = lexical.bytes + dense.vectors.nbytes + (ann_bytes if system.ann is not None else 0)
+    return system, {"index_ms": index_ms, "index_bytes": index_bytes, "ranker_ms": ranker_ms}
+
+
+def _prepare(catalogue: Catalogue) -> Prepared:
+    doc_tokens = [tokenize(t) for t in catalogue.texts]
+    vocabulary = frozenset(t for doc in doc_tokens for t in doc)
+    return Prepared(
+        catalogue=catalogue,
+        doc_tokens=doc_tokens,
+        title_sets=[frozenset(tokenize(t)) for t in catalogue.titles],
+        text_sets=[frozenset(d) for d in doc_tokens],
+        understanding=QueryUnderstanding(vocabulary, catalogue.synonyms),
+    )
+
+
+def _dense_indexes(prep: Prepared, dims: int, seed: int):
+    dense = ix.build_dense(prep.doc_tokens, dims, seed)
+    ann, ann_ms, ann_bytes = ix.build_hnsw(dense.vectors, seed)
+    return dense, ann, ann_ms, ann_bytes
+
+
+def _train_ranker(system: System, seed: int):
+    """Pointwise learning to rank: regress each candidate's grade from its features, on the
+    training queries' candidates at the configured depth."""
+    start = time.perf_counter()
+    catalogue, depth = system.prep.catalogue, system.config["rerank_depth"]
+    rows, grades = [], []
+    with threadpool_limits(1):
+        for q in catalogue.train_queries:
+            tokens = system.understand(catalogue.queries[q])
+            docs, first = system.retrieve(tokens, FIRST_STAGE_DEPTH)
+            rows.append(system.features(tokens, docs[:depth], first[:depth]))
+            docs = docs[:depth]
+            grades.extend(catalogue.qrels[q].get(int(d), 0) for d in docs)
+        ranker = HistGradientBoostingRegressor(
+            max_iter=100, max_depth=4, learning_rate=0.1, random_state=seed
+        )
+        ranker.fit(np.vstack(rows), np.array(grades, float))
+    return ranker, (time.perf_counter() - start) * 1000
+
+
+def _unit_range(values: np.ndarray) -> np.ndarray:
+    low, high = values.min(initial=0.0), values.max(initial=0.0)
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def _segment(values: np.ndarray, mask: np.ndarray) -> float:
+    return float(values[mask].mean()) if mask.any() else float("nan")
+
+
+def _ann_recall(system: System, answers) -> float:
+    """Share of the exact dense top 100 that the HNSW search also returns (1 for exact search)."""
+    if system.ann is None:
+        return 1.0
+    overlaps = []
+    for answer in answers[:50]:
+        query = system.dense.embed(answer["tokens"])
+        exact, _ = ix.nearest(system.dense, None, query, FIRST_STAGE_DEPTH, 0)
+        approx, _ = ix.nearest(system.dense, system.ann, query, FIRST_STAGE_DEPTH, system.config["ann_ef"])
+        overlaps.append(np.intersect1d(exact, approx).size / exact.size)
+    return float(np.mean(overlaps))
+
+
+def probe(config: dict[str, Any], seed: int, data, text: str) -> list[tuple[str, Any]]:
+    """One typed query through the live system, with what every stage made of it."""
+    import pandas as pd
+
+    system, _ = assemble(config, seed, data)
+    with threadpool_limits(1):
+        answer = system.search(text)
+    titles = system.prep.catalogue.titles
+    docs, first = answer["candidates"], answer["first_stage"]
+    if docs.size == 0:
+        return [
+            ("Query understanding", " ".join(answer["tokens"]) or "(nothing left)"),
+            ("Retrieval", "No results."),
+        ]
+    features = system.features(answer["tokens"], docs[:SHOWN], first[:SHOWN])
+    retrieved = pd.DataFrame(
+        {
+            "product": [titles[d] for d in docs[:SHOWN]],
+            "first stage": first[:SHOWN],
+            "BM25": features[:, 0],
+            "dense": features[:, 1],
+        },
+        index=pd.RangeIndex(1, min(SHOWN, docs.size) + 1, name="rank"),
+    )
+    before = {int(d): rank for rank, d in enumerate(docs, start=1)}
+    shown = answer["shown"]
+    ranked = pd.DataFrame(
+        {"product": [titles[d] for d in shown], "was": [before[int(d)] for d in shown]},
+        index=pd.RangeIndex(1, len(shown) + 1, name="rank"),
+    )
+    typed = text.replace("`", "'")  # shown inside a code span
+    timing = " · ".join(f"{name.replace('_', ' ').lower()} {ms:.2f} ms" for name, ms in answer["ms"].items())
+    return [
+        ("Query understanding", f"`{typed}` → `{' '.join(answer['tokens'])}`"),
+        (f"Retrieval: top {SHOWN} of {docs.size} candidates ({config['retriever']})", retrieved),
+        (
+            "Ranking and post-processing: the results page"
+            + (" (no re-ranker)" if system.ranker is None else ""),
+            ranked,
+        ),
+        (f"Server time {sum(answer['ms'].values()):.2f} ms", timing),
+    ]

@@ -1,0 +1,316 @@
+"""Design a product search system: the study's declaration on the engine."""
+
+from pathlib import Path
+
+from case_studies.search.upload import FILES, FORMAT, load_collection
+from engine import Knob, MetricSpec, Probe, Stage, Study
+
+
+def run(config, seed, data):
+    """Imports the pipeline (bm25s, hnswlib, scikit-learn) on first use, so listing studies stays fast."""
+    from case_studies.search.pipeline import run as run_pipeline
+
+    return run_pipeline(config, seed, data)
+
+
+def probe(config, seed, data, text):
+    from case_studies.search.pipeline import probe as run_probe
+
+    return run_probe(config, seed, data, text)
+
+
+PER_QUERY = "The figure is the mean time per query, served one at a time."
+
+STAGES = (
+    Stage(
+        "User",
+        "User",
+        "Types a query into the shop's search box and expects the right products first.",
+        (0, 0),
+    ),
+    Stage(
+        "API_Gateway",
+        "API gateway",
+        "Receives the query, normalises whitespace and bounds its length. " + PER_QUERY,
+        (1, 0),
+    ),
+    Stage(
+        "Query_Understanding",
+        "Query understanding",
+        "Corrects spelling against the index's vocabulary and expands synonyms from a curated table "
+        "(which, like every real one, covers only part of the catalogue's words). " + PER_QUERY,
+        (2, 0),
+    ),
+    Stage(
+        "Retrieval",
+        "Retrieval",
+        "Finds the top 100 candidates: BM25 over an inverted index (exact words, model codes), dense "
+        "vectors (TF-IDF → SVD: meaning, synonyms), or both fused. Dense search is exact or through an "
+        "HNSW graph. Anything it misses, ranking cannot recover. " + PER_QUERY,
+        (3, 0),
+    ),
+    Stage(
+        "Ranking",
+        "Ranking",
+        "A learned re-ranker (gradient-boosted trees) re-scores the top N candidates with richer "
+        "features: both retrievers' scores, title and listing word overlap. Cost grows with N. " + PER_QUERY,
+        (3, 1),
+    ),
+    Stage(
+        "Post_Processing",
+        "Post-processing",
+        "Cuts the page to 10 results and attaches what the page shows. " + PER_QUERY,
+        (2, 1),
+    ),
+    Stage(
+        "Catalogue_Index",
+        "Indexing",
+        "Offline: tokenises the catalogue and builds the BM25 index, the dense vectors and the HNSW graph. "
+        "The figure is the build time, per run.",
+        (2, -1),
+        online=False,
+    ),
+    Stage(
+        "Ranker_Training",
+        "Ranker training",
+        "Offline: fits the re-ranker on training queries with graded judgments. The figure is its "
+        "training time, per run.",
+        (3, -1),
+        online=False,
+    ),
+)
+
+FLOW = (
+    ("User", "API_Gateway"),
+    ("API_Gateway", "Query_Understanding"),
+    ("Query_Understanding", "Retrieval"),
+    ("Retrieval", "Ranking"),
+    ("Ranking", "Post_Processing"),
+    ("Post_Processing", "User"),
+    ("Catalogue_Index", "Query_Understanding"),
+    ("Catalogue_Index", "Retrieval"),
+    ("Ranker_Training", "Ranking"),
+)
+
+KNOBS = (
+    Knob(
+        "retriever",
+        "Retriever",
+        "hybrid",
+        "BM25 matches exact words (brands, model codes) and misses synonyms; dense vectors match meaning "
+        "and blur exact tokens; hybrid fuses both at the cost of running both.",
+        ("Retrieval", "Catalogue_Index"),
+        options=("bm25", "dense", "hybrid"),
+    ),
+    Knob(
+        "k1",
+        "BM25 k1 (term saturation)",
+        1.2,
+        "How fast repeated words stop adding score: low k1 counts a word once, high k1 rewards repetition.",
+        ("Retrieval", "Catalogue_Index"),
+        low=0.2,
+        high=3.0,
+        step=0.1,
+    ),
+    Knob(
+        "b",
+        "BM25 b (length normalisation)",
+        0.75,
+        "How much long listings are penalised: 0 ignores length, 1 normalises fully.",
+        ("Retrieval", "Catalogue_Index"),
+        low=0.0,
+        high=1.0,
+        step=0.05,
+    ),
+    Knob(
+        "dims",
+        "Embedding dimensions",
+        64,
+        "Dimensions of the dense vectors: too few blur different products together, too many keep "
+        "noise and lose the synonyms (an inverted U); more also costs memory and time.",
+        ("Retrieval", "Catalogue_Index"),
+        options=(16, 32, 64, 128, 256),
+    ),
+    Knob(
+        "hybrid_weight",
+        "Hybrid: BM25 share",
+        0.3,
+        "In hybrid retrieval, the weight of the BM25 score against the dense one (both scaled to 0–1).",
+        ("Retrieval",),
+        low=0.0,
+        high=1.0,
+        step=0.05,
+    ),
+    Knob(
+        "dense_index",
+        "Dense index",
+        "exact",
+        "Exact search compares the query with every vector; an HNSW graph visits a few and may miss "
+        "some neighbours. On a small catalogue exact is as fast: the graph pays off at scale.",
+        ("Retrieval", "Catalogue_Index"),
+        options=("exact", "hnsw"),
+    ),
+    Knob(
+        "ann_ef",
+        "HNSW beam width (ef)",
+        100,
+        "How many graph nodes an HNSW search keeps in play: wider finds more true neighbours and "
+        "takes longer. Only used with the HNSW index.",
+        ("Retrieval",),
+        low=100,
+        high=500,
+        step=25,
+    ),
+    Knob(
+        "rerank_depth",
+        "Re-rank depth N",
+        50,
+        "How many candidates the learned ranker re-scores (0 = none): more lets it lift good results from "
+        "further down, and costs time linear in N.",
+        ("Ranking", "Ranker_Training"),
+        low=0,
+        high=100,
+        step=10,
+    ),
+    Knob(
+        "spelling",
+        "Spelling correction",
+        True,
+        "Replaces words the index has never seen by the closest known word: rescues typos, and costs a "
+        "vocabulary lookup per unknown word.",
+        ("Query_Understanding",),
+    ),
+    Knob(
+        "synonyms",
+        "Synonym expansion",
+        True,
+        "Adds synonyms from a curated table to the query: helps lexical search find listings that use "
+        "another word, and adds noise where a synonym means something else elsewhere.",
+        ("Query_Understanding",),
+    ),
+    Knob(
+        "scale",
+        "Data scale",
+        1,
+        "Multiplies the catalogue (1 = 3,000 products): bigger indexes, slower exact search, longer builds.",
+        ("Catalogue_Index", "Retrieval"),
+        options=(0.5, 1, 2, 5, 10),
+        unit="x",
+        world=True,
+    ),
+)
+
+
+def _ndcg(key, label, what):
+    return MetricSpec(key, label, "quality", ".3f", f"nDCG@10 on {what}.")
+
+
+METRICS = (
+    MetricSpec(
+        "ndcg@10",
+        "nDCG@10",
+        "quality",
+        ".3f",
+        "Quality of the first results page against graded judgments (1 = the ideal order).",
+    ),
+    MetricSpec(
+        "mrr", "MRR", "quality", ".3f", "1 / rank of the first relevant product, averaged over queries."
+    ),
+    MetricSpec(
+        "recall@100",
+        "Recall@100",
+        "quality",
+        ".3f",
+        "Share of relevant products among the 100 retrieved: the ceiling for ranking.",
+    ),
+    _ndcg(
+        "ndcg@10_synonyms", "nDCG@10, synonym queries", "queries typed with a synonym of the category name"
+    ),
+    _ndcg("ndcg@10_typos", "nDCG@10, queries with a typo", "queries with a misspelt word"),
+    _ndcg("ndcg@10_navigational", "nDCG@10, model-code queries", "queries for one product by its model code"),
+    _ndcg("ndcg@10_plain", "nDCG@10, plain queries", "queries with no synonym, typo or model code"),
+    MetricSpec(
+        "zero_result_rate",
+        "Zero-result rate",
+        "quality",
+        ".1%",
+        "Share of queries for which retrieval found nothing at all.",
+        higher_is_better=False,
+    ),
+    MetricSpec(
+        "ann_recall@100",
+        "ANN recall@100",
+        "quality",
+        ".3f",
+        "Share of the exact dense top 100 that the HNSW search also finds (1 with exact search).",
+    ),
+    MetricSpec(
+        "latency_p50_ms",
+        "Latency p50",
+        "system",
+        ".2f",
+        "Median server time per query, end to end.",
+        higher_is_better=False,
+        unit="ms",
+        deterministic=False,
+    ),
+    MetricSpec(
+        "latency_p99_ms",
+        "Latency p99",
+        "system",
+        ".2f",
+        "99th percentile of the server time per query.",
+        higher_is_better=False,
+        unit="ms",
+        deterministic=False,
+    ),
+    MetricSpec(
+        "index_mb",
+        "Index size",
+        "system",
+        ".2f",
+        "BM25 postings, dense vectors and, if used, the HNSW graph.",
+        higher_is_better=False,
+        unit="MB",
+    ),
+    MetricSpec(
+        "build_s",
+        "Index build time",
+        "system",
+        ".2f",
+        "Time to build the indexes this configuration uses.",
+        higher_is_better=False,
+        unit="s",
+        deterministic=False,
+    ),
+    MetricSpec("documents", "Products", "data", ",.0f", "Listings in the catalogue."),
+    MetricSpec("test_queries", "Test queries", "data", ",.0f", "Judged queries the metrics are computed on."),
+)
+
+STUDY = Study(
+    id="search",
+    title="Product search",
+    question="Design a product search system",
+    summary="Query understanding, lexical, dense or hybrid retrieval with an exact or approximate index, "
+    "and a learned re-ranker, over a generated catalogue whose shoppers type synonyms, typos and model "
+    "codes.",
+    stages=STAGES,
+    flow=FLOW,
+    knobs=KNOBS,
+    metrics=METRICS,
+    runner=run,
+    load_data=load_collection,
+    data_format=FORMAT,
+    headline=("ndcg@10", "mrr", "recall@100", "zero_result_rate", "latency_p50_ms", "index_mb"),
+    quality_metric="ndcg@10",
+    cost_metric="latency_p50_ms",
+    content_dir=Path(__file__).parent / "content",
+    order=3,
+    probe=Probe(
+        "Try a query",
+        "e.g. red wireless trainers",
+        "red wireless trainers",
+        probe,
+    ),
+    upload_files=FILES,
+)

@@ -1,0 +1,111 @@
+"""The search study: who wins on which queries, what query understanding and re-ranking buy, the
+ANN trade-off, determinism, every knob at its extremes, and typed queries."""
+
+import math
+
+import pytest
+
+import engine
+
+STUDY = engine.get_study("search")
+FIRST_STAGE_ONLY = {"rerank_depth": 0}
+NO_UNDERSTANDING = {"spelling": False, "synonyms": False}
+
+
+def metrics(seed=0, **config):
+    return engine.run(STUDY, config, seed=seed).metrics
+
+
+def min_stage_ms(stage, repeats=3, **config):
+    """Timings are noisy: the fastest of a few runs is the stable figure."""
+    return min(engine.run(STUDY, config, seed=0).stage_ms()[stage] for _ in range(repeats))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hybrid_beats_lexical_and_dense_alone(seed):
+    ndcg = {r: metrics(seed, retriever=r, **FIRST_STAGE_ONLY)["ndcg@10"] for r in ("bm25", "dense", "hybrid")}
+    assert ndcg["hybrid"] >= max(ndcg["bm25"], ndcg["dense"]) + 0.01, ndcg
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_synonyms_hurt_bm25_more_than_dense(seed):
+    def synonym_drop(retriever):
+        m = metrics(seed, retriever=retriever, **FIRST_STAGE_ONLY, **NO_UNDERSTANDING)
+        return m["ndcg@10_plain"] - m["ndcg@10_synonyms"]
+
+    assert synonym_drop("bm25") - synonym_drop("dense") > 0.05
+
+
+def test_model_codes_are_where_lexical_search_wins():
+    bm25 = metrics(retriever="bm25", **FIRST_STAGE_ONLY)["ndcg@10_navigational"]
+    dense = metrics(retriever="dense", **FIRST_STAGE_ONLY)["ndcg@10_navigational"]
+    assert bm25 - dense > 0.08
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "dense"])
+def test_spelling_correction_fixes_typos(retriever):
+    off = metrics(retriever=retriever, spelling=False, **FIRST_STAGE_ONLY)
+    on = metrics(retriever=retriever, spelling=True, **FIRST_STAGE_ONLY)
+    assert on["ndcg@10_typos"] - off["ndcg@10_typos"] > 0.15
+    assert abs(on["ndcg@10_plain"] - off["ndcg@10_plain"]) < 0.02  # and leaves clean queries alone
+
+
+def test_reranking_raises_ndcg_and_costs_time_growing_with_depth():
+    assert metrics(rerank_depth=50)["ndcg@10"] - metrics(rerank_depth=0)["ndcg@10"] > 0.05
+    assert metrics(rerank_depth=50)["recall@100"] == metrics(rerank_depth=0)["recall@100"]  # order only
+    costs = [min_stage_ms("Ranking", rerank_depth=n) for n in (0, 20, 100)]
+    assert costs[0] < costs[1] < costs[2]
+
+
+def test_hnsw_beam_width_trades_recall_for_time():
+    config = {"retriever": "dense", "dense_index": "hnsw", **FIRST_STAGE_ONLY}
+    narrow, wide = metrics(**config, ann_ef=100), metrics(**config, ann_ef=500)
+    assert narrow["ann_recall@100"] < wide["ann_recall@100"] - 0.04
+    assert metrics(retriever="dense", dense_index="exact")["ann_recall@100"] == 1.0
+    assert min_stage_ms("Retrieval", **config, ann_ef=500) > min_stage_ms("Retrieval", **config, ann_ef=100)
+
+
+def test_embedding_size_is_an_inverted_u():
+    ndcg = {d: metrics(retriever="dense", dims=d, **FIRST_STAGE_ONLY)["ndcg@10"] for d in (16, 64, 256)}
+    assert ndcg[64] > ndcg[16] + 0.05 and ndcg[64] > ndcg[256] + 0.02
+
+
+def test_same_seed_same_metrics_and_another_seed_differs():
+    deterministic = [m.key for m in STUDY.metrics if m.deterministic]
+    config = {"dense_index": "hnsw", "ann_ef": 150, "k1": 0.9}
+    first = engine.run(STUDY, config, seed=3)
+    engine.run(STUDY, {}, seed=4)  # interleave another catalogue in the memos
+    again = engine.run(STUDY, config, seed=3)
+    assert {k: first.metrics[k] for k in deterministic} == {k: again.metrics[k] for k in deterministic}
+    assert first.metrics["ndcg@10"] != engine.run(STUDY, config, seed=4).metrics["ndcg@10"]
+
+
+def test_a_typed_query_shows_every_stage():
+    outputs = dict(STUDY.probe.run(STUDY.defaults(), 0, None, "red wireless sneekers"))
+    assert outputs["Query understanding"] == "`red wireless sneekers` → `red wireless sneakers running shoes`"
+    retrieved = next(v for k, v in outputs.items() if k.startswith("Retrieval"))
+    assert len(retrieved) == 10 and retrieved["first stage"].is_monotonic_decreasing
+    page = next(v for k, v in outputs.items() if k.startswith("Ranking"))
+    assert page["product"].str.contains("sneakers|running shoes").sum() >= 8
+
+
+def test_a_query_with_no_words_has_no_results_not_an_error():
+    outputs = dict(STUDY.probe.run(STUDY.defaults(), 0, None, "the of !!"))
+    assert outputs == {"Query understanding": "(nothing left)", "Retrieval": "No results."}
+
+
+def _extremes():
+    for knob in STUDY.knobs:
+        values = (False, True) if knob.is_switch else knob.options or (knob.low, knob.high)
+        for value in values:
+            if knob.id == "scale" and value > 2:
+                continue  # large catalogues are exercised by bench/, not on every test run
+            yield pytest.param(knob.id, value, id=f"{knob.id}={value}")
+
+
+@pytest.mark.parametrize(("knob_id", "value"), _extremes())
+def test_every_knob_runs_at_its_extremes(knob_id, value):
+    result = engine.run(STUDY, {knob_id: value}, seed=0)
+    assert set(result.metrics) == {m.key for m in STUDY.metrics}
+    assert 0.0 <= result.metrics["ndcg@10"] <= 1.0
+    assert all(math.isfinite(v) for v in result.metrics.values())
