@@ -96,3 +96,14 @@ def press_slider(page, label: str, key: str, attempts: int = 3) -> None:
         if slider_.input_value() != before:
             return
     raise AssertionError(f"slider {label!r} did not move on {key}")
+
+
+def click_stage(page, label: str) -> None:
+    """Click a stage of the architecture graph and wait for its details. A click that lands while
+    the page is still settling can be dropped, so retry."""
+    node = page.get_by_test_id("stEChartsChart").first.get_by_text(label, exact=True)
+    for _ in range(3):
+        node.click()
+        wait_for_app(page)
+        if page.locator(".st-key-stage_details").count():
+            return

@@ -5,7 +5,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 import engine
-from tests.e2e.harness import press_slider, wait_for_app
+from tests.e2e.harness import click_stage, press_slider, wait_for_app
 
 SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshot.png"
 STUDY = engine.get_study("recommendation")
@@ -55,13 +55,8 @@ def test_a_link_reproduces_the_engine_numbers(page, app_url):
 
 def test_clicking_a_graph_node_shows_its_details(page, app_url):
     open_study(page, app_url)
-    node = page.get_by_test_id("stEChartsChart").first.get_by_text("Ranking", exact=True)
+    click_stage(page, "Ranking")
     details = page.locator(".st-key-stage_details")
-    for _ in range(3):  # a click that lands while the page is still settling can be dropped
-        node.click()
-        wait_for_app(page)
-        if details.count():
-            break
     expect(details).to_contain_text("Ranking · measured")
     expect(details).to_contain_text("Candidate pool N")
 
@@ -93,13 +88,8 @@ def test_fraud_study_end_to_end(page, app_url, tmp_path):
     assert float(metric_value(page, "Average precision")) < float(before) - 0.2
     assert "fraud.terminal_windows=false" in page.url.lower()
 
-    node = page.get_by_test_id("stEChartsChart").first.get_by_text("Decision", exact=True)
+    click_stage(page, "Decision")
     details = page.locator(".st-key-stage_details")
-    for _ in range(3):  # a click that lands while the page is still settling can be dropped
-        node.click()
-        wait_for_app(page)
-        if details.count():
-            break
     expect(details).to_contain_text("Decision · measured")
     expect(details).to_contain_text("Cost of a false alarm")
 

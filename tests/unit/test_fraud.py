@@ -1,7 +1,6 @@
-"""The fraud study's calibration, the direction and size of every advertised knob effect,
-determinism, and what every knob does at its extremes."""
+"""The fraud study's calibration, the direction and size of every advertised knob effect, and
+determinism."""
 
-import math
 import statistics
 
 import pytest
@@ -113,20 +112,3 @@ def test_runs_carry_ranges_and_daily_series_for_the_charts():
     assert result.artifacts["retrain_days"] == [7, 14, 21]
     for panel in STUDY.panels:
         assert panel.build(result, None)["series"]
-
-
-def _extremes():
-    for knob in STUDY.knobs:
-        values = (False, True) if knob.is_switch else knob.options or (knob.low, knob.high)
-        for value in values:
-            if knob.id == "scale" and value > 0.5:
-                continue  # the full-size world is exercised by bench/, not on every test run
-            yield pytest.param(knob.id, value, id=f"{knob.id}={value}")
-
-
-@pytest.mark.parametrize(("knob_id", "value"), _extremes())
-def test_every_knob_runs_at_its_extremes(knob_id, value):
-    result = engine.run(STUDY, {knob_id: value}, seed=0)
-    assert set(result.metrics) == {m.key for m in STUDY.metrics}
-    assert 0.0 <= result.metrics["average_precision"] <= 1.0
-    assert all(math.isfinite(v) for v in result.metrics.values())
