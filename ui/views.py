@@ -117,7 +117,8 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
 
     A plain ECharts option: building it costs microseconds, which keeps warm slider reruns fast."""
     quality, cost = study.metric(study.quality_metric), study.metric(study.cost_metric)
-    keys = list(runs)
+    # A run can have no score to plot (an upload whose test days hold no fraud): leave it out.
+    keys = [k for k in runs if all(math.isfinite(runs[k].metrics[m.key]) for m in (quality, cost))]
     points = [(runs[k].metrics[cost.key], runs[k].metrics[quality.key]) for k in keys]
     on_front = pareto_front(points)
     defaults = study.defaults()
@@ -141,7 +142,7 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
             "data": [point(key, runs[key].metrics[cost.key], runs[key].metrics[quality.key])],
         }
         for key, name, symbol in ((baseline, "Baseline", "diamond"), (current, "Current", "pin"))
-        if key in runs
+        if key in keys
     ]
     option = {
         "animation": False,

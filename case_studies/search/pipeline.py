@@ -8,7 +8,7 @@ reuses both indexes and moving k1 reuses the dense one.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,23 @@ class System:
     ann: Any  # hnswlib.Index, or None for exact search
     ranker: Any  # fitted regressor, or None
     config: dict[str, Any]
+    _recent: dict = field(default_factory=dict, repr=False)
+
+    def _signal(self, kind: str, tokens: list[str], compute):
+        """A query's BM25 scores or dense vector: retrieval and ranking both need them, so each
+        query computes them once (only the current query's are kept)."""
+        key = (kind, tuple(tokens))
+        if key not in self._recent:
+            if len(self._recent) >= 2:
+                self._recent.clear()
+            self._recent[key] = compute()
+        return self._recent[key]
+
+    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        return self._signal("bm25", tokens, lambda: self.lexical.scores(tokens))
+
+    def query_vector(self, tokens: list[str]) -> np.ndarray:
+        return self._signal("dense", tokens, lambda: self.dense.embed(tokens))
 
     def understand(self, text: str) -> list[str]:
         return self.prep.understanding.understand(text, self.config["spelling"], self.config["synonyms"])
@@ -64,12 +81,12 @@ class System:
             return np.zeros(0, np.int64), np.zeros(0)
         retriever = self.config["retriever"]
         if retriever != "dense":
-            lexical = self.lexical.scores(tokens)
+            lexical = self.bm25_scores(tokens)
             matched = np.flatnonzero(lexical > 0)
             lexical_top = matched[np.argsort(-lexical[matched], kind="stable")][:depth]
             if retriever == "bm25":
                 return lexical_top, lexical[lexical_top]
-        query = self.dense.embed(tokens)
+        query = self.query_vector(tokens)
         docs, dense = ix.nearest(self.dense, self.ann, query, depth, self.config["ann_ef"])
         if retriever == "dense":
             return docs, dense
@@ -86,8 +103,8 @@ class System:
         position, and how much of the query the title and the whole listing contain."""
         query = set(tokens)
         size = max(len(query), 1)
-        bm25 = self.lexical.scores(tokens)[docs]
-        dense = self.dense.vectors[docs] @ self.dense.embed(tokens)
+        bm25 = self.bm25_scores(tokens)[docs]
+        dense = self.dense.vectors[docs] @ self.query_vector(tokens)
         title = [len(query & self.prep.title_sets[d]) / size for d in docs]
         text = [len(query & self.prep.text_sets[d]) / size for d in docs]
         length = [len(self.prep.doc_tokens[d]) for d in docs]
