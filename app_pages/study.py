@@ -203,8 +203,8 @@ def try_it(study: Study, config: dict, seed: int, data: Dataset | None) -> None:
         if isinstance(output, str):
             st.markdown(output)  # built by the study from its own tokens: markdown-safe
         else:
-            st.dataframe(output, column_config={"product": st.column_config.TextColumn(width="large")})
-    st.caption("Your knobs apply: change the retriever or the re-rank depth and type again.")
+            st.dataframe(output)
+    st.caption("Your knobs apply: move one and the same input goes through the changed system.")
 
 
 def go_to_step(study: Study, title: str) -> None:

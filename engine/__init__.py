@@ -3,7 +3,7 @@ validates configurations, times stages, memoises expensive steps and draws the a
 
 from engine.knobs import Knob, KnobError
 from engine.result import RunResult, StageTiming
-from engine.study import MetricSpec, Panel, Probe, Stage, Study, get_study, list_studies, run
+from engine.study import MetricSpec, Panel, Probe, Stage, Study, get_study, lazy, list_studies, run
 
 __all__ = [
     "Knob",
@@ -16,6 +16,7 @@ __all__ = [
     "StageTiming",
     "Study",
     "get_study",
+    "lazy",
     "list_studies",
     "run",
 ]

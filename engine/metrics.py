@@ -1,8 +1,9 @@
 """Top-K ranking metrics: over recommendation lists (vectorised over users), and over search results
 with graded judgments (per query).
 
-Definitions follow implicit's evaluation: binary relevance, and the ideal DCG counts
-min(K, number of relevant items), so a user with 3 held-out items can still reach nDCG 1."""
+Recommendation metrics follow implicit's evaluation: binary relevance, and the ideal DCG counts
+min(K, number of relevant items), so a user with 3 held-out items can still reach nDCG 1. Search
+metrics take graded judgments per query."""
 
 from __future__ import annotations
 

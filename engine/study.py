@@ -124,6 +124,17 @@ class Study:
         return {k.id: k.default for k in self.knobs}
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """`"package.module:function"`, imported on its first call, so listing studies and painting a page
+    do not wait for a study's heavy libraries (implicit, scikit-learn, hnswlib) to load."""
+    module_name, _, name = target.partition(":")
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module_name), name)(*args)
+
+    return call
+
+
 def _find(items, wanted: str, kind: str):
     for item in items:
         if getattr(item, "key", None) == wanted or getattr(item, "id", None) == wanted:

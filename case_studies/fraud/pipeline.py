@@ -27,9 +27,10 @@ BLOCK_SCORE = 0.9  # above this the model declines outright; below, alerts go to
 CARDS_PER_CUSTOMER = 100 / 5000  # the Handbook's investigators check 100 cards a day per 5,000 customers
 TIMED_REQUESTS = 200  # transactions served one by one to measure latency percentiles
 FEATURE_GROUPS = ("time_flags", "customer_windows", "terminal_windows")
+ALL_COLUMNS = columns_for(dict.fromkeys(FEATURE_GROUPS, True))
 
 _worlds = Memo(max_entries=6)
-_stores = Memo(max_entries=6)  # a store and its feature matrix per label delay: ~40 MB each
+_stores = Memo(max_entries=3)  # a store and its feature matrix per label delay: ~40 MB each
 _models = Memo(max_entries=48)
 
 
@@ -51,11 +52,9 @@ def run(config: dict[str, Any], seed: int, data):
     else:
         world_key, log = ("upload", data.token), data.log
     delay = config["label_delay"]
-    store, labels_ms = _stores.get(world_key + (delay,), lambda: _timed_store(log, delay))
+    store, labels_ms, features = _stores.get(world_key + (delay,), lambda: _feature_store(log, delay))
     columns = columns_for({group: config[group] for group in FEATURE_GROUPS})
-    all_columns = columns_for(dict.fromkeys(FEATURE_GROUPS, True))
-    features = _stores.get(world_key + (delay, "matrix"), lambda: _all_features(store, log, all_columns))
-    x = features[:, [all_columns.index(c) for c in columns]]
+    x = features[:, [ALL_COLUMNS.index(c) for c in columns]]
 
     deployments = [
         _deploy(log, x, config, seed, world_key + (delay, columns), start, end)
@@ -87,14 +86,13 @@ def run(config: dict[str, Any], seed: int, data):
     return metrics, stage_ms, artifacts
 
 
-def _timed_store(log: Log, delay: int) -> tuple[FeatureStore, float]:
+def _feature_store(log: Log, delay: int) -> tuple[FeatureStore, float, np.ndarray]:
+    """The store for a label delay, the time to index its (delayed) labels, and every feature of
+    every logged payment, from which each run picks its feature groups' columns."""
     start = time.perf_counter()
     store = FeatureStore.build(log, delay)
-    return store, (time.perf_counter() - start) * 1000
-
-
-def _all_features(store: FeatureStore, log: Log, columns) -> np.ndarray:
-    return store.features(log.time, log.customer, log.terminal, log.amount, columns)
+    labels_ms = (time.perf_counter() - start) * 1000
+    return store, labels_ms, store.features(log.time, log.customer, log.terminal, log.amount, ALL_COLUMNS)
 
 
 def _periods(log: Log, retraining: str) -> list[tuple[int, int]]:

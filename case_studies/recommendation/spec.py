@@ -3,16 +3,7 @@
 from pathlib import Path
 
 from case_studies.recommendation.upload import FORMAT, load_interactions
-from engine import Knob, MetricSpec, Stage, Study
-
-
-def run(config, seed, data):
-    """Imports the pipeline on first use, so listing studies and painting pages does not wait
-    for implicit and scikit-learn to load."""
-    from case_studies.recommendation.pipeline import run as run_pipeline
-
-    return run_pipeline(config, seed, data)
-
+from engine import Knob, MetricSpec, Stage, Study, lazy
 
 ON_REQUEST = "Runs on every request; the figure is the measured time per request, amortised over a batch."
 
@@ -306,7 +297,7 @@ STUDY = Study(
     flow=FLOW,
     knobs=KNOBS,
     metrics=METRICS,
-    runner=run,
+    runner=lazy("case_studies.recommendation.pipeline:run"),
     load_data=load_interactions,
     data_format=FORMAT,
     headline=("ndcg@10", "candidate_recall@N", "diversity", "online_ctr", "latency_ms", "cost_usd_month"),

@@ -3,21 +3,7 @@
 from pathlib import Path
 
 from case_studies.search.upload import FILES, FORMAT, load_collection
-from engine import Knob, MetricSpec, Probe, Stage, Study
-
-
-def run(config, seed, data):
-    """Imports the pipeline (bm25s, hnswlib, scikit-learn) on first use, so listing studies stays fast."""
-    from case_studies.search.pipeline import run as run_pipeline
-
-    return run_pipeline(config, seed, data)
-
-
-def probe(config, seed, data, text):
-    from case_studies.search.pipeline import probe as run_probe
-
-    return run_probe(config, seed, data, text)
-
+from engine import Knob, MetricSpec, Probe, Stage, Study, lazy
 
 PER_QUERY = "The figure is the mean time per query, served one at a time."
 
@@ -298,7 +284,7 @@ STUDY = Study(
     flow=FLOW,
     knobs=KNOBS,
     metrics=METRICS,
-    runner=run,
+    runner=lazy("case_studies.search.pipeline:run"),
     load_data=load_collection,
     data_format=FORMAT,
     headline=("ndcg@10", "mrr", "recall@100", "zero_result_rate", "latency_p50_ms", "index_mb"),
@@ -310,7 +296,7 @@ STUDY = Study(
         "Try a query",
         "e.g. red wireless trainers",
         "red wireless trainers",
-        probe,
+        lazy("case_studies.search.pipeline:probe"),
     ),
     upload_files=FILES,
 )
