@@ -13,7 +13,9 @@ from engine.study import Study
 HIGHLIGHT = "#ff4b4b"
 ONLINE = "#1c83e1"
 OFFLINE = "#808495"
-CELL_X, CELL_Y = 230, 120  # pixels per layout column / row
+CELL_X, CELL_Y = 230, 120  # layout units per column / row
+PLOT_WIDTH = 850  # pixels the graph spans in the study page's main column, on a laptop screen
+MARGIN_Y = 40  # the series' top and bottom inset, which keeps the boxes at the edges inside
 
 
 def architecture(study: Study, result: RunResult | None = None, touched: Iterable[str] = ()) -> nx.DiGraph:
@@ -35,6 +37,17 @@ def architecture(study: Study, result: RunResult | None = None, touched: Iterabl
         )
     graph.add_edges_from(study.flow)
     return graph
+
+
+def canvas_height(graph: nx.DiGraph) -> int:
+    """Pixels of height that keep the layout's aspect ratio. ECharts fits the node positions to the
+    whole canvas and scales the boxes with the vertical stretch, so a fixed height would draw a wide,
+    flat layout (five columns, two rows) with tall, clipped boxes. Assumes the plot is about
+    PLOT_WIDTH pixels wide, as in the study page's main column."""
+    xs = [data["pos"][0] for _, data in graph.nodes(data=True)]
+    ys = [data["pos"][1] for _, data in graph.nodes(data=True)]
+    pixels_per_unit = PLOT_WIDTH / max((max(xs) - min(xs)) * CELL_X, 1)
+    return round((max(ys) - min(ys)) * CELL_Y * pixels_per_unit + 2 * MARGIN_Y)
 
 
 def format_latency(ms: float | None, online: bool) -> str:
@@ -94,8 +107,8 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
                 # Inset the node centres so the fixed-size boxes at the edges stay inside the canvas.
                 "left": 80,
                 "right": 80,
-                "top": 40,
-                "bottom": 40,
+                "top": MARGIN_Y,
+                "bottom": MARGIN_Y,
                 "selectedMode": "single",
                 "edgeSymbol": ["none", "arrow"],
                 "edgeSymbolSize": 10,

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
-from engine.graph import architecture, echarts_option, format_latency
+from engine.graph import architecture, canvas_height, echarts_option, format_latency
 from engine.result import RunResult
 from engine.study import MetricSpec, Study
 from engine.tradeoffs import changed_knobs, pareto_front
@@ -85,7 +85,7 @@ def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> N
         echarts_option(graph, selected),
         key=f"{study.id}.arch",
         on_select=on_select,
-        height=380,
+        height=canvas_height(graph),
         renderer="svg",  # crisp text, and stages are real DOM nodes a browser test can click
         alt=f"Architecture of the {study.title.lower()} system",
     )
@@ -156,7 +156,12 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
             "nameLocation": "middle",
             "nameGap": 32,
         },
-        "yAxis": {"type": "value", "scale": True, "name": f"↑ {quality.label}"},
+        "yAxis": {
+            "type": "value",
+            "scale": True,
+            "name": f"↑ {quality.label}",
+            "nameTextStyle": {"align": "left"},  # centred, a long name is clipped at the left edge
+        },
         "series": [
             {
                 "type": "line",

@@ -22,8 +22,8 @@ def _base(result, y_name: str) -> dict:
         "animation": False,
         "legend": {"bottom": 0},
         "grid": {"left": 10, "right": 20, "top": 30, "bottom": 50, "containLabel": True},
-        "xAxis": {"type": "category", "data": _days(result), "name": "test day"},
-        "yAxis": {"type": "value", "name": y_name},
+        "xAxis": {"type": "category", "data": _days(result)},
+        "yAxis": {"type": "value", "name": y_name, "nameTextStyle": {"align": "left"}},
     }
 
 
@@ -57,8 +57,11 @@ def precision_over_time(result, baseline) -> dict:
 
 def alerts_against_capacity(result, baseline) -> dict:
     capacity = result.config["review_capacity"]
+    option = _base(result, "alerts")
+    # The axis must reach the capacity, or ECharts drops the line when every day is below it.
+    option["yAxis"]["max"] = max(capacity, *result.artifacts["daily"]["alerts"]) + 1
     return {
-        **_base(result, "alerts"),
+        **option,
         "series": [
             {
                 "type": "bar",
