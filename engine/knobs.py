@@ -63,7 +63,7 @@ class Knob:
         if self.is_switch:
             return SWITCH.get(str(value).strip().lower())
         if self.is_choice:
-            return next((option for option in self.options if _same(value, option)), None)
+            return next((option for option in self.options if same_option(value, option)), None)
         if isinstance(value, str):
             try:
                 value = float(value)
@@ -90,7 +90,7 @@ SWITCH = {
 }
 
 
-def _same(value: Any, option: Any) -> bool:
+def same_option(value: Any, option: Any) -> bool:
     """Choice match that accepts "1.0" for 1 and "16" for 16, as typed on a command line."""
     if isinstance(option, int | float) and not isinstance(option, bool):
         try:

@@ -1,0 +1,89 @@
+"""The candidate's design as a configuration of the live study, and what each choice measurably did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.interview.script import Choice, Script
+from engine.knobs import same_option
+from engine.result import RunResult
+
+Run = Callable[[dict[str, Any]], RunResult]  # config -> result, on the attempt's seed and world
+
+
+def design_config(script: Script, choices: Mapping[str, Any]) -> dict[str, Any]:
+    """The study's reference configuration with every knob the candidate chose overlaid."""
+    config = script.study.defaults()
+    config.update({k: v for k, v in choices.items() if k in config})
+    return config
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One metric of the design against the same design with one choice set otherwise."""
+
+    label: str
+    value: str
+    delta: str  # signed, formatted; "" when unchanged
+    better: bool | None  # None when unchanged
+
+
+def effects(script: Script, chosen: RunResult, other: RunResult) -> list[Effect]:
+    """How `chosen` differs from `other` on the study's quality and cost metrics."""
+    study = script.study
+    out = []
+    for key in (study.quality_metric, study.cost_metric):
+        spec = study.metric(key)
+        value, base = chosen.metrics[key], other.metrics[key]
+        diff = value - base
+        shown = spec.format(abs(diff)) if not spec.fmt.endswith("%") else f"{abs(diff) * 100:.1f} pp"
+        unchanged = spec.format(value) == spec.format(base)
+        out.append(
+            Effect(
+                spec.label,
+                spec.format(value),
+                "" if unchanged else ("+" if diff > 0 else "-") + shown,
+                None if unchanged else (diff > 0) == spec.higher_is_better,
+            )
+        )
+    return out
+
+
+def sentence(choice: Choice, value: Any, reference: Any, found: list[Effect]) -> str:
+    """'Against ALS (the reference): nDCG@10 -0.052 (worse), serving cost -$3 (better).'"""
+    if same_option(value, reference):
+        return f"This is the reference design's choice ({label_of(choice, reference)})."
+    parts = [f"{e.label} {e.delta} ({'better' if e.better else 'worse'})" for e in found if e.delta]
+    head = f"Against {label_of(choice, reference)} (the reference)"
+    return f"{head}: " + ", ".join(parts) + "." if parts else f"{head}: no measurable change."
+
+
+def label_of(choice: Choice, value: Any) -> str:
+    for option, label in zip(choice.options, choice.labels, strict=True):
+        if same_option(value, option):
+            return label
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    choice: Choice
+    option: Any
+    taken: bool
+    result: RunResult
+
+
+def alternatives(script: Script, choices: Mapping[str, Any], run: Run) -> list[Alternative]:
+    """Every option of every live choice, run on the same world with the rest of the design held:
+    the paths not taken next to the one taken."""
+    design = design_config(script, choices)
+    rows = []
+    for choice in script.choices():
+        if not script.is_knob(choice.id):
+            continue
+        for option in choice.options:
+            result = run({**design, choice.id: option})
+            rows.append(Alternative(choice, option, same_option(design[choice.id], option), result))
+    return rows
