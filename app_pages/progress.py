@@ -1,0 +1,136 @@
+"""Progress over weeks: attempts, scores per dimension over time, time per step, the weakest
+dimension and a spaced-repetition plan of what to practise next."""
+
+import time
+from collections import defaultdict
+
+import pandas as pd
+import streamlit as st
+
+import engine
+from engine.interview import load_script
+from engine.interview.export import minutes
+from engine.interview.plan import plan, practice_step
+from engine.interview.scoring import verdict
+from ui import db
+
+RECENT = 3  # attempts per dimension that decide the weakest one
+
+store = db.store()
+st.title("Your progress")
+attempts = store.attempts()
+if not attempts:
+    st.info("No interviews yet. Your attempts, scores and a practice plan will appear here.", icon=":material/insights:")
+    st.page_link("app_pages/interview.py", label="Start a mock interview", icon=":material/play_arrow:")
+    st.stop()
+
+rows = store.scores()
+dimension_titles = load_script(attempts[0].study).dimensions
+by_dimension = defaultdict(list)
+for row in rows:
+    by_dimension[row["dimension"]].append(row["final"])
+finished = [a for a in attempts if a.finished]
+left, middle, right = st.columns(3)
+left.metric("Interviews finished", len(finished), border=True)
+middle.metric("Time practised", minutes(sum(a.elapsed for a in attempts)), border=True)
+if by_dimension:
+    recent = {d: sum(v[-RECENT:]) / len(v[-RECENT:]) for d, v in by_dimension.items()}
+    weakest = min(recent, key=recent.get)
+    right.metric(
+        "Weakest dimension",
+        dimension_titles[weakest],
+        f"{recent[weakest]:.2f} / 4 over your last {min(RECENT, len(by_dimension[weakest]))}",
+        delta_color="off",
+        border=True,
+    )
+
+st.subheader("What to practise next", divider="gray")
+now = time.time()
+reviews = plan(store.practice(), now)
+if not reviews:
+    st.caption("Finish an interview and the plan fills in: weak dimensions come back the next day, strong ones later.")
+else:
+    first = reviews[0]
+    study = engine.get_study(first.study)
+    step_title = load_script(first.study).step(practice_step(first.dimension)).title
+    st.page_link(
+        "app_pages/interview.py",
+        label=f"Next: {study.question}, and put most of your time into *{step_title}* "
+        f"({dimension_titles[first.dimension].lower()}, last {first.last_score:.2f})",
+        icon=":material/play_arrow:",
+        query_params={"study": first.study},
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Study": [engine.get_study(r.study).title for r in reviews],
+                "Practise in step": [load_script(r.study).step(practice_step(r.dimension)).title for r in reviews],
+                "Dimension": [dimension_titles[r.dimension] for r in reviews],
+                "Last score": [r.last_score for r in reviews],
+                "Due": ["now" if r.is_due(now) else time.strftime("%Y-%m-%d", time.localtime(r.due_at)) for r in reviews],
+                "Next gap (days)": [r.interval_days for r in reviews],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption("Spaced repetition: a dimension below *strong* (2.5) comes back the next day; each time it holds up, the gap grows.")
+
+if rows:
+    st.subheader("Scores over time", divider="gray")
+    order = list(dict.fromkeys(r["attempt_id"] for r in rows))
+    labels = {
+        a.id: time.strftime("%m-%d %H:%M", time.localtime(a.finished_at)) for a in finished if a.id in order
+    }
+    finals = {(r["attempt_id"], r["dimension"]): r["final"] for r in rows}
+    option = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"type": "scroll", "top": 0},
+        "grid": {"left": 40, "right": 20, "top": 40, "bottom": 30},
+        "xAxis": {"type": "category", "data": [labels.get(a, a) for a in order]},
+        "yAxis": {"type": "value", "min": 0, "max": 4},
+        "series": [
+            {"name": title, "type": "line", "data": [finals.get((a, d)) for a in order]}
+            for d, title in dimension_titles.items()
+        ],
+    }
+    st.echarts_chart(option, height=320, key="scores_over_time", alt="Score per rubric dimension by attempt")
+
+st.subheader("Time per step", divider="gray")
+steps = load_script(attempts[0].study).steps
+mean_minutes = [sum(a.seconds.get(s.id, 0) for a in attempts) / len(attempts) / 60 for s in steps]
+st.echarts_chart(
+    {
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 50, "right": 20, "bottom": 60},
+        "xAxis": {"type": "category", "data": [s.title for s in steps], "axisLabel": {"interval": 0, "rotate": 20}},
+        "yAxis": {"type": "value", "name": "minutes"},
+        "series": [{"name": "Mean minutes per attempt", "type": "bar", "data": [round(m, 1) for m in mean_minutes]}],
+    },
+    height=260,
+    key="progress_time",
+    alt="Mean minutes per step",
+)
+
+st.subheader("Attempts", divider="gray")
+overall_by_attempt = defaultdict(list)
+for row in rows:
+    overall_by_attempt[row["attempt_id"]].append(row["final"])
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Started": [time.strftime("%Y-%m-%d %H:%M", time.localtime(a.created_at)) for a in attempts],
+            "Study": [engine.get_study(a.study).title for a in attempts],
+            "Level": [a.level for a in attempts],
+            "Time used": [f"{minutes(a.elapsed)} of {a.minutes}:00" for a in attempts],
+            "Overall": [
+                f"{sum(v) / len(v):.2f} ({verdict(sum(v) / len(v))})" if (v := overall_by_attempt.get(a.id)) else "in progress"
+                for a in attempts
+            ],
+            "Open": [f"/interview?attempt={a.id}" for a in attempts],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={"Open": st.column_config.LinkColumn(display_text="Open")},
+)

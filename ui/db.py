@@ -1,0 +1,39 @@
+"""The attempts database behind `st.connection("sql")`.
+
+Where it lives, first match wins: the `MLSD_LAB_DB` environment variable (a SQLAlchemy URL; the tests
+use it), `[connections.sql]` in `.streamlit/secrets.toml` (PostgreSQL for a class, say), else a SQLite
+file in `data/` next to the app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
+
+from engine.interview.store import Store
+
+DEFAULT_FILE = Path(__file__).parents[1] / "data" / "mlsd_lab.db"
+
+
+def _configured_in_secrets() -> bool:
+    try:
+        return "sql" in st.secrets.get("connections", {})
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        return False
+
+
+def store() -> Store:
+    url = os.environ.get("MLSD_LAB_DB")
+    if url is None and not _configured_in_secrets():
+        DEFAULT_FILE.parent.mkdir(exist_ok=True)
+        url = f"sqlite:///{DEFAULT_FILE}"
+    connection = st.connection("sql", url=url) if url else st.connection("sql")
+    return _store(str(connection.engine.url), connection.engine)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str, _engine) -> Store:
+    """One Store per database; creating it creates or migrates the schema."""
+    return Store(_engine)

@@ -1,0 +1,178 @@
+"""A finished interview: scores per rubric dimension, the coverage map, what was missed, model
+answers, the design choices not taken (run live) and the Markdown export."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from engine.content import render
+from engine.interview import load_script
+from engine.interview.design import Alternative, alternatives, label_of
+from engine.interview.export import minutes, to_markdown
+from engine.interview.scoring import DimensionScore, overall, score, verdict
+from engine.interview.script import Script
+from engine.interview.store import Attempt, Store
+from ui.interview import run_design
+
+REACHED_SECONDS = 10  # a step visited for less than this, with no answer, was never really reached
+
+
+def show(store: Store, attempt: Attempt) -> None:
+    script = load_script(attempt.study)
+    scores = score(script, attempt.answers, attempt.level, attempt.hints, attempt.self_assessment)
+    st.title(f"Your interview: {script.study.question}")
+    st.caption(f"{attempt.level.capitalize()} level · attempt `{attempt.id}`")
+    value = overall(scores)
+    left, middle, right = st.columns(3)
+    left.metric("Overall", f"{value:.2f} / 4", help="Mean of the nine dimensions' scores.", border=True)
+    middle.metric("Hire signal", verdict(value), border=True)
+    right.metric("Time used", f"{minutes(attempt.elapsed)} of {attempt.minutes}:00", border=True)
+    coverage_map(script, attempt, scores)
+    score_table(scores)
+    missed_points(scores)
+    time_per_step(script, attempt)
+    model_answers(script, attempt)
+    paths_not_taken(script, attempt)
+    st.download_button(
+        "Download the attempt as Markdown",
+        to_markdown(script, attempt, scores),
+        file_name=f"mlsd-interview-{attempt.study}-{attempt.id}.md",
+        mime="text/markdown",
+        icon=":material/download:",
+    )
+    st.page_link("app_pages/progress.py", label="See your progress and what to practise next", icon=":material/insights:")
+
+
+def coverage_map(script: Script, attempt: Attempt, scores: list[DimensionScore]) -> None:
+    """Running out of time is the commonest failure: show which parts were never reached."""
+    st.subheader("Coverage map", divider="gray")
+    steps = {s.id for s in script.steps}
+    badges = []
+    for s in scores:
+        reached = s.dimension not in steps or (
+            attempt.answers.get(s.dimension) or attempt.seconds.get(s.dimension, 0) >= REACHED_SECONDS
+        )
+        if not reached:
+            badges.append(f":gray-badge[:material/block: {s.title}: never reached]")
+        elif not s.covered:
+            badges.append(f":red-badge[:material/close: {s.title}: nothing covered]")
+        elif s.missed:
+            badges.append(f":orange-badge[:material/contrast: {s.title}: {len(s.covered)} of {len(s.expected)}]")
+        else:
+            badges.append(f":green-badge[:material/check: {s.title}: all {len(s.expected)}]")
+    st.markdown(" ".join(badges))
+
+
+def score_table(scores: list[DimensionScore]) -> None:
+    st.subheader("Scores by dimension", divider="gray")
+    table = pd.DataFrame(
+        {
+            "Dimension": [s.title for s in scores],
+            "From your text": [s.auto for s in scores],
+            "Self-assessment": [s.self_score for s in scores],
+            "Hints": [s.hints for s in scores],
+            "Score": [s.final for s in scores],
+            "Signal": [verdict(s.final) for s in scores],
+        }
+    )
+    bar = st.column_config.ProgressColumn(min_value=0, max_value=4, format="%.2f")
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={"From your text": bar, "Score": bar},
+        width="stretch",
+    )
+    st.caption(
+        "*From your text*: the share of the rubric's key points for your level that your answers "
+        "cover, on a 0–4 scale, minus half a point per hint. *Score*: averaged with your "
+        "self-assessment, which counts up to one point above the text."
+    )
+
+
+def missed_points(scores: list[DimensionScore]) -> None:
+    st.subheader("What you covered and what you missed", divider="gray")
+    for s in scores:
+        with st.expander(f"{s.title}: {len(s.covered)} of {len(s.expected)} points", expanded=bool(s.missed) and not s.covered):
+            for point in s.missed:
+                st.markdown(f":material/close: {point.point}")
+            for point, sentence in s.covered.items():
+                st.markdown(f":material/check: {point}, where you wrote:")
+                st.text(sentence)  # the candidate's words: shown as text, never as Markdown or HTML
+
+
+def time_per_step(script: Script, attempt: Attempt) -> None:
+    st.subheader("Time per step", divider="gray")
+    budgets = script.budgets(attempt.minutes)
+    option = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": ["Used", "Budget"]},
+        "grid": {"left": 60, "right": 20, "bottom": 60},
+        "xAxis": {"type": "category", "data": [s.title for s in script.steps], "axisLabel": {"interval": 0, "rotate": 20}},
+        "yAxis": {"type": "value", "name": "minutes"},
+        "series": [
+            {"name": "Used", "type": "bar", "data": [round(attempt.seconds.get(s.id, 0) / 60, 1) for s in script.steps]},
+            {"name": "Budget", "type": "bar", "data": [round(budgets[s.id] / 60, 1) for s in script.steps]},
+        ],
+    }
+    st.echarts_chart(option, height=280, key="time_per_step", alt="Minutes used per step against the budget")
+
+
+def model_answers(script: Script, attempt: Attempt) -> None:
+    st.subheader("Your answers next to a model answer", divider="gray")
+    st.caption("The model answers quote the study's reference design, measured live on the same world.")
+    reference = run_design(script, attempt, script.study.defaults())
+    for step in script.steps:
+        with st.expander(step.title):
+            yours, model = st.columns(2)
+            yours.markdown("**You**")
+            yours.text(attempt.answers.get(step.id) or "(no answer)")
+            model.markdown("**Model answer**")
+            model.markdown(render(step.model_answer, script.study, reference, lambda c: run_design(script, attempt, c)))
+
+
+def paths_not_taken(script: Script, attempt: Attempt) -> None:
+    st.subheader("The paths not taken", divider="gray")
+    live = [c for c in script.choices() if script.is_knob(c.id)]
+    runs_needed = sum(len(c.options) for c in live)
+    st.markdown(
+        "Every option of every design choice, run on the same world with the rest of your design held, "
+        "next to the one you took."
+    )
+    key = f"{attempt.id}.alternatives"
+    if not st.session_state.get(key):
+        st.button(f"Run them ({runs_needed} configurations)", icon=":material/play_arrow:", on_click=st.session_state.__setitem__, args=(key, True))
+        return
+    progress = st.progress(0.0, text="Running the alternatives...")
+    done = []
+
+    def run(config):
+        done.append(config)
+        progress.progress(len(done) / runs_needed, text=f"Running the alternatives ({len(done)} of {runs_needed})...")
+        return run_design(script, attempt, config)
+
+    rows = alternatives(script, attempt.choices, run)
+    progress.empty()
+    study = script.study
+    keys = list(dict.fromkeys([study.quality_metric, study.cost_metric, *study.headline]))[:4]
+    table = pd.DataFrame(
+        [
+            {
+                "Choice": row.choice.question,
+                "Option": _option_label(row, attempt),
+                **{study.metric(k).label: study.metric(k).format(row.result.metrics[k]) for k in keys},
+            }
+            for row in rows
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    unchosen = [c.question for c in live if c.id not in attempt.choices]
+    if unchosen:
+        st.caption("Choices you did not make are held at the reference design: " + ", ".join(unchosen) + ".")
+
+
+def _option_label(row: Alternative, attempt: Attempt) -> str:
+    label = label_of(row.choice, row.option)
+    if not row.taken:
+        return label
+    return label + (" (yours)" if row.choice.id in attempt.choices else " (reference)")
