@@ -7,7 +7,12 @@ navigation = st.navigation(
     [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("app_pages/study.py", title="Case studies", icon=":material/science:", url_path="study"),
-        st.Page("app_pages/interview.py", title="Mock interview", icon=":material/record_voice_over:", url_path="interview"),
+        st.Page(
+            "app_pages/interview.py",
+            title="Mock interview",
+            icon=":material/record_voice_over:",
+            url_path="interview",
+        ),
         st.Page("app_pages/progress.py", title="Progress", icon=":material/insights:", url_path="progress"),
     ],
     position="top",

@@ -37,7 +37,13 @@ def start(store: Store) -> None:
             format_func=lambda i: engine.get_study(i).question,
         )
         left, right = st.columns(2)
-        length = left.radio("Length", LENGTHS, index=LENGTHS.index(DEFAULT_LENGTH), horizontal=True, format_func=lambda m: f"{m} min")
+        length = left.radio(
+            "Length",
+            LENGTHS,
+            index=LENGTHS.index(DEFAULT_LENGTH),
+            horizontal=True,
+            format_func=lambda m: f"{m} min",
+        )
         level = right.radio(
             "Level to aim for",
             LEVELS,
@@ -93,9 +99,22 @@ def active(store: Store, attempt: Attempt) -> None:
     st.subheader(f"{index + 1}. {step.title}", divider="gray")
     interview.step_view(store, script, attempt, step)
     back, forward, finish = st.columns([1, 1, 2])
-    back.button("Previous step", icon=":material/arrow_back:", disabled=index == 0, on_click=store.set_step, args=(attempt.id, index - 1))
+    back.button(
+        "Previous step",
+        icon=":material/arrow_back:",
+        disabled=index == 0,
+        on_click=store.set_step,
+        args=(attempt.id, index - 1),
+    )
     last = index == len(script.steps) - 1
-    forward.button("Next step", icon=":material/arrow_forward:", type="primary", disabled=last, on_click=store.set_step, args=(attempt.id, index + 1))
+    forward.button(
+        "Next step",
+        icon=":material/arrow_forward:",
+        type="primary",
+        disabled=last,
+        on_click=store.set_step,
+        args=(attempt.id, index + 1),
+    )
     finish.button(
         "Finish the interview",
         icon=":material/flag:",
@@ -117,11 +136,17 @@ def self_assessment(store: Store, script: Script, attempt: Attempt) -> None:
             for dimension, title in script.dimensions.items()
         }
         submitted = st.form_submit_button("See my scores", type="primary", icon=":material/grading:")
-    st.button("Back to the interview", on_click=st.session_state.__setitem__, args=(f"{attempt.id}.finishing", False))
+    st.button(
+        "Back to the interview",
+        on_click=st.session_state.__setitem__,
+        args=(f"{attempt.id}.finishing", False),
+    )
     if submitted:
         scores = score(script, attempt.answers, attempt.level, attempt.hints, ratings)
         store.finish(attempt.id, ratings, scores)
-        for review in reschedule(store.practice(), attempt.study, {s.dimension: s.final for s in scores}, time.time()):
+        for review in reschedule(
+            store.practice(), attempt.study, {s.dimension: s.final for s in scores}, time.time()
+        ):
             store.save_practice(review)
         st.rerun()
 
@@ -131,8 +156,12 @@ attempt_id = st.query_params.get("attempt")
 if not attempt_id:
     start(store)
 elif (attempt := store.get(attempt_id)) is None:
-    st.error(f"There is no interview with the id `{attempt_id}` in this lab's database.", icon=":material/error:")
-    st.page_link("app_pages/interview.py", label="Start a new interview", icon=":material/play_arrow:", query_params={})
+    st.error(
+        f"There is no interview with the id `{attempt_id}` in this lab's database.", icon=":material/error:"
+    )
+    st.page_link(
+        "app_pages/interview.py", label="Start a new interview", icon=":material/play_arrow:", query_params={}
+    )
 elif attempt.finished:
     results.show(store, attempt)
 else:

@@ -20,7 +20,10 @@ store = db.store()
 st.title("Your progress")
 attempts = store.attempts()
 if not attempts:
-    st.info("No interviews yet. Your attempts, scores and a practice plan will appear here.", icon=":material/insights:")
+    st.info(
+        "No interviews yet. Your attempts, scores and a practice plan will appear here.",
+        icon=":material/insights:",
+    )
     st.page_link("app_pages/interview.py", label="Start a mock interview", icon=":material/play_arrow:")
     st.stop()
 
@@ -48,7 +51,10 @@ st.subheader("What to practise next", divider="gray")
 now = time.time()
 reviews = plan(store.practice(), now)
 if not reviews:
-    st.caption("Finish an interview and the plan fills in: weak dimensions come back the next day, strong ones later.")
+    st.caption(
+        "Finish an interview and the plan fills in: weak dimensions come back the next day, "
+        "strong ones later."
+    )
 else:
     first = reviews[0]
     study = engine.get_study(first.study)
@@ -64,17 +70,25 @@ else:
         pd.DataFrame(
             {
                 "Study": [engine.get_study(r.study).title for r in reviews],
-                "Practise in step": [load_script(r.study).step(practice_step(r.dimension)).title for r in reviews],
+                "Practise in step": [
+                    load_script(r.study).step(practice_step(r.dimension)).title for r in reviews
+                ],
                 "Dimension": [dimension_titles[r.dimension] for r in reviews],
                 "Last score": [r.last_score for r in reviews],
-                "Due": ["now" if r.is_due(now) else time.strftime("%Y-%m-%d", time.localtime(r.due_at)) for r in reviews],
+                "Due": [
+                    "now" if r.is_due(now) else time.strftime("%Y-%m-%d", time.localtime(r.due_at))
+                    for r in reviews
+                ],
                 "Next gap (days)": [r.interval_days for r in reviews],
             }
         ),
         hide_index=True,
         width="stretch",
     )
-    st.caption("Spaced repetition: a dimension below *strong* (2.5) comes back the next day; each time it holds up, the gap grows.")
+    st.caption(
+        "Spaced repetition: a dimension below *strong* (2.5) comes back the next day; each time it "
+        "holds up, the gap grows."
+    )
 
 if rows:
     st.subheader("Scores over time", divider="gray")
@@ -103,9 +117,15 @@ st.echarts_chart(
     {
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 50, "right": 20, "bottom": 60},
-        "xAxis": {"type": "category", "data": [s.title for s in steps], "axisLabel": {"interval": 0, "rotate": 20}},
+        "xAxis": {
+            "type": "category",
+            "data": [s.title for s in steps],
+            "axisLabel": {"interval": 0, "rotate": 20},
+        },
         "yAxis": {"type": "value", "name": "minutes"},
-        "series": [{"name": "Mean minutes per attempt", "type": "bar", "data": [round(m, 1) for m in mean_minutes]}],
+        "series": [
+            {"name": "Mean minutes per attempt", "type": "bar", "data": [round(m, 1) for m in mean_minutes]}
+        ],
     },
     height=260,
     key="progress_time",
@@ -124,7 +144,9 @@ st.dataframe(
             "Level": [a.level for a in attempts],
             "Time used": [f"{minutes(a.elapsed)} of {a.minutes}:00" for a in attempts],
             "Overall": [
-                f"{sum(v) / len(v):.2f} ({verdict(sum(v) / len(v))})" if (v := overall_by_attempt.get(a.id)) else "in progress"
+                f"{sum(v) / len(v):.2f} ({verdict(sum(v) / len(v))})"
+                if (v := overall_by_attempt.get(a.id))
+                else "in progress"
                 for a in attempts
             ],
             "Open": [f"/interview?attempt={a.id}" for a in attempts],

@@ -77,8 +77,13 @@ export default function (component) {
   // setStateValue is batched with setTimeout by Streamlit, so nothing sent from
   // pagehide/beforeunload ever reaches the server.
   const draftKey = "answer_box:" + location.pathname + ":" + data.key;
-  const readDraft = () => { try { return JSON.parse(sessionStorage.getItem(draftKey)); } catch (e) { return null; } };
-  const writeDraft = () => { try { sessionStorage.setItem(draftKey, JSON.stringify({ text: ta.value, base: s.lastSent })); } catch (e) {} };
+  const readDraft = () => {
+    try { return JSON.parse(sessionStorage.getItem(draftKey)); } catch (e) { return null; }
+  };
+  const writeDraft = () => {
+    const draft = JSON.stringify({ text: ta.value, base: s.lastSent });
+    try { sessionStorage.setItem(draftKey, draft); } catch (e) {}
+  };
   const dropDraft = () => { try { sessionStorage.removeItem(draftKey); } catch (e) {} };
 
   const flush = () => {
@@ -132,10 +137,17 @@ _answer_box_component = st.components.v2.component(
 )
 
 _LABEL_HEIGHT = 28  # label min-height 24px + 4px margin, like st.text_area
+_FRAME_BORDER = 2  # 1px top + 1px bottom border around the textarea
 
 
-def _noop() -> None:
-    pass
+def _seen_key(key: str) -> str:
+    return f"_answer_box_seen::{key}"
+
+
+def _text_of(state: Any) -> str | None:
+    if isinstance(state, Mapping) and isinstance(state.get("text"), str):
+        return state["text"]
+    return None
 
 
 def answer_box(
@@ -150,17 +162,29 @@ def answer_box(
     """Render the autosaving text box and return its current text.
 
     ``value`` seeds the box (e.g. the text loaded from the database) when the key is
-    first shown in this session; afterwards the browser's text wins. ``on_change`` runs
-    once per change, before the script body, like any Streamlit widget callback; read the
-    new text there with ``st.session_state[key]["text"]``. ``height`` is the total height
-    in pixels including the label, like ``st.text_area(height=...)``.
+    first shown in this session; afterwards the browser's text wins. ``height`` is the
+    total height in pixels including the label, like ``st.text_area(height=...)``.
+
+    ``on_change()`` runs exactly once per new text. Normally it runs as a widget
+    callback, before the script body. If a new text reaches Python without the
+    callback firing (first run of a new session after a server restart, when the
+    browser resends its widget state; or a test setting
+    ``st.session_state[key]["text"]``), it runs inline right after the box is drawn,
+    so it must not set the state of widgets drawn above it. Read the new text with
+    ``st.session_state[key]["text"]``.
     """
-    # Text Python already knows for this key (after the first change in this session);
-    # used only to seed a *new* DOM node (e.g. after navigating away and back).
-    current = value
-    state = st.session_state.get(key)
-    if isinstance(state, Mapping) and isinstance(state.get("text"), str):
-        current = state["text"]
+    seen = _seen_key(key)
+
+    def _callback() -> None:
+        st.session_state[seen] = _text_of(st.session_state.get(key))
+        if on_change is not None:
+            on_change()
+
+    # Text Python already knows for this key; used only to seed a *new* DOM node
+    # (first mount, key change, or after navigating away and back).
+    current = _text_of(st.session_state.get(key))
+    if current is None:
+        current = value
 
     result = _answer_box_component(
         key=key,
@@ -168,12 +192,22 @@ def answer_box(
             "key": key,
             "label": label,
             "value": current,
-            "textarea_height": max(int(height) - _LABEL_HEIGHT, 68),
+            "textarea_height": max(int(height) - _LABEL_HEIGHT - _FRAME_BORDER, 66),
             "debounce_ms": int(debounce_ms),
         },
         default={"text": value},
-        on_text_change=on_change or _noop,
+        on_text_change=_callback,
         height="content",
     )
     text = result.get("text")
-    return text if isinstance(text, str) else value
+    if not isinstance(text, str):
+        text = value
+
+    # Safety net for changes that arrived without the callback (see docstring).
+    if seen not in st.session_state:
+        st.session_state[seen] = value
+    if text != st.session_state[seen]:
+        st.session_state[seen] = text
+        if on_change is not None:
+            on_change()
+    return text

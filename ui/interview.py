@@ -62,7 +62,10 @@ def timer(store: Store, script: Script, attempt: Attempt, step: Step) -> None:
             clock["warned"].add(mark)
             st.toast(f"{mark // 60} minute{'s' if mark > 60 else ''} left.", icon=":material/timer:")
     if used >= total:
-        st.warning("Time is up. Wrap up and finish: the scores show which steps you never reached.", icon=":material/timer_off:")
+        st.warning(
+            "Time is up. Wrap up and finish: the scores show which steps you never reached.",
+            icon=":material/timer_off:",
+        )
 
 
 # -- one step ---------------------------------------------------------------------------------------
@@ -116,13 +119,18 @@ def choices_panel(store: Store, script: Script, attempt: Attempt, step: Step) ->
         for choice in live:
             default = script.study.knob(choice.id).default
             other = run_design(script, attempt, {**design, choice.id: default})
-            st.caption(f"**{choice.question}**: " + sentence(choice, design[choice.id], default, effects(script, chosen, other)))
+            st.caption(
+                f"**{choice.question}**: "
+                + sentence(choice, design[choice.id], default, effects(script, chosen, other))
+            )
 
 
 def _choice_widget(store: Store, attempt: Attempt, choice: Choice) -> None:
     key = f"{attempt.id}.choice.{choice.id}"
     current = attempt.choices.get(choice.id)
-    index = next((i for i, o in enumerate(choice.options) if current is not None and same_option(current, o)), None)
+    index = next(
+        (i for i, o in enumerate(choice.options) if current is not None and same_option(current, o)), None
+    )
     st.radio(
         choice.question,
         range(len(choice.options)),
@@ -152,7 +160,9 @@ def followups_panel(store: Store, script: Script, attempt: Attempt, step: Step) 
     for followup in triggered(script, step.id, attempt.answers, attempt.choices):
         if followup.id not in attempt.asked():
             store.ask(attempt.id, followup.id)
-    asked = set(attempt.asked()) | {f.id for f in triggered(script, step.id, attempt.answers, attempt.choices)}
+    asked = set(attempt.asked()) | {
+        f.id for f in triggered(script, step.id, attempt.answers, attempt.choices)
+    }
     for followup in script.followups:
         if followup.step == step.id and followup.id in asked:
             with st.chat_message("assistant", avatar=":material/record_voice_over:"):
@@ -161,4 +171,8 @@ def followups_panel(store: Store, script: Script, attempt: Attempt, step: Step) 
 
 
 def choice_summary(script: Script, attempt: Attempt) -> list[str]:
-    return [f"{c.question}: {label_of(c, attempt.choices[c.id])}" for c in script.choices() if c.id in attempt.choices]
+    return [
+        f"{c.question}: {label_of(c, attempt.choices[c.id])}"
+        for c in script.choices()
+        if c.id in attempt.choices
+    ]

@@ -41,7 +41,11 @@ def show(store: Store, attempt: Attempt) -> None:
         mime="text/markdown",
         icon=":material/download:",
     )
-    st.page_link("app_pages/progress.py", label="See your progress and what to practise next", icon=":material/insights:")
+    st.page_link(
+        "app_pages/progress.py",
+        label="See your progress and what to practise next",
+        icon=":material/insights:",
+    )
 
 
 def coverage_map(script: Script, attempt: Attempt, scores: list[DimensionScore]) -> None:
@@ -58,7 +62,9 @@ def coverage_map(script: Script, attempt: Attempt, scores: list[DimensionScore])
         elif not s.covered:
             badges.append(f":red-badge[:material/close: {s.title}: nothing covered]")
         elif s.missed:
-            badges.append(f":orange-badge[:material/contrast: {s.title}: {len(s.covered)} of {len(s.expected)}]")
+            badges.append(
+                f":orange-badge[:material/contrast: {s.title}: {len(s.covered)} of {len(s.expected)}]"
+            )
         else:
             badges.append(f":green-badge[:material/check: {s.title}: all {len(s.expected)}]")
     st.markdown(" ".join(badges))
@@ -93,7 +99,10 @@ def score_table(scores: list[DimensionScore]) -> None:
 def missed_points(scores: list[DimensionScore]) -> None:
     st.subheader("What you covered and what you missed", divider="gray")
     for s in scores:
-        with st.expander(f"{s.title}: {len(s.covered)} of {len(s.expected)} points", expanded=bool(s.missed) and not s.covered):
+        with st.expander(
+            f"{s.title}: {len(s.covered)} of {len(s.expected)} points",
+            expanded=bool(s.missed) and not s.covered,
+        ):
             for point in s.missed:
                 st.markdown(f":material/close: {point.point}")
             for point, sentence in s.covered.items():
@@ -108,10 +117,18 @@ def time_per_step(script: Script, attempt: Attempt) -> None:
         "tooltip": {"trigger": "axis"},
         "legend": {"data": ["Used", "Budget"]},
         "grid": {"left": 60, "right": 20, "bottom": 60},
-        "xAxis": {"type": "category", "data": [s.title for s in script.steps], "axisLabel": {"interval": 0, "rotate": 20}},
+        "xAxis": {
+            "type": "category",
+            "data": [s.title for s in script.steps],
+            "axisLabel": {"interval": 0, "rotate": 20},
+        },
         "yAxis": {"type": "value", "name": "minutes"},
         "series": [
-            {"name": "Used", "type": "bar", "data": [round(attempt.seconds.get(s.id, 0) / 60, 1) for s in script.steps]},
+            {
+                "name": "Used",
+                "type": "bar",
+                "data": [round(attempt.seconds.get(s.id, 0) / 60, 1) for s in script.steps],
+            },
             {"name": "Budget", "type": "bar", "data": [round(budgets[s.id] / 60, 1) for s in script.steps]},
         ],
     }
@@ -128,7 +145,9 @@ def model_answers(script: Script, attempt: Attempt) -> None:
             yours.markdown("**You**")
             yours.text(attempt.answers.get(step.id) or "(no answer)")
             model.markdown("**Model answer**")
-            model.markdown(render(step.model_answer, script.study, reference, lambda c: run_design(script, attempt, c)))
+            model.markdown(
+                render(step.model_answer, script.study, reference, lambda c: run_design(script, attempt, c))
+            )
 
 
 def paths_not_taken(script: Script, attempt: Attempt) -> None:
@@ -141,14 +160,21 @@ def paths_not_taken(script: Script, attempt: Attempt) -> None:
     )
     key = f"{attempt.id}.alternatives"
     if not st.session_state.get(key):
-        st.button(f"Run them ({runs_needed} configurations)", icon=":material/play_arrow:", on_click=st.session_state.__setitem__, args=(key, True))
+        st.button(
+            f"Run them ({runs_needed} configurations)",
+            icon=":material/play_arrow:",
+            on_click=st.session_state.__setitem__,
+            args=(key, True),
+        )
         return
     progress = st.progress(0.0, text="Running the alternatives...")
     done = []
 
     def run(config):
         done.append(config)
-        progress.progress(len(done) / runs_needed, text=f"Running the alternatives ({len(done)} of {runs_needed})...")
+        progress.progress(
+            len(done) / runs_needed, text=f"Running the alternatives ({len(done)} of {runs_needed})..."
+        )
         return run_design(script, attempt, config)
 
     rows = alternatives(script, attempt.choices, run)

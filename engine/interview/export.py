@@ -45,13 +45,23 @@ def to_markdown(script: Script, attempt: Attempt, scores: list[DimensionScore]) 
     if missed:
         lines += ["", "## Points you missed", ""] + [f"- **{title}**: {point}" for title, point in missed]
     for step in script.steps:
-        lines += ["", f"## {step.title}", "", f"*Time {minutes(attempt.seconds.get(step.id, 0))} "
-                  f"of a {minutes(budgets[step.id])} budget; hints taken: {attempt.hints.get(step.id, 0)}*",
-                  "", f"> {step.prompt}", ""]
+        lines += [
+            "",
+            f"## {step.title}",
+            "",
+            f"*Time {minutes(attempt.seconds.get(step.id, 0))} "
+            f"of a {minutes(budgets[step.id])} budget; hints taken: {attempt.hints.get(step.id, 0)}*",
+            "",
+            f"> {step.prompt}",
+            "",
+        ]
         for choice in step.choices:
             if choice.id in attempt.choices:
                 lines.append(f"- {choice.question} **{label_of(choice, attempt.choices[choice.id])}**")
-        lines += ["", literal(attempt.answers.get(step.id, "")) if attempt.answers.get(step.id) else "*No answer.*"]
+        lines += [
+            "",
+            literal(attempt.answers.get(step.id, "")) if attempt.answers.get(step.id) else "*No answer.*",
+        ]
         for followup in script.followups:
             slot = FOLLOW_UP + followup.id
             if followup.step == step.id and slot in attempt.answers:

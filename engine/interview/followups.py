@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.interview.script import FollowUp, Script
 from engine.interview.scoring import mentions
+from engine.interview.script import FollowUp, Script
 from engine.knobs import same_option
 
 
@@ -27,6 +27,4 @@ def _holds(followup: FollowUp, earlier: str, choices: Mapping[str, Any]) -> bool
             return False
     if followup.if_mentions and not mentions(earlier, followup.if_mentions):
         return False
-    if followup.if_missing and mentions(earlier, followup.if_missing):
-        return False
-    return True
+    return not (followup.if_missing and mentions(earlier, followup.if_missing))

@@ -108,7 +108,10 @@ def load_script(study_id: str) -> Script:
     study = get_study(study_id)
     rubric = tomllib.loads(RUBRIC.read_text(encoding="utf-8"))
     own = tomllib.loads((study.content_dir / "interview.toml").read_text(encoding="utf-8"))
-    steps = tuple(_step(study, step_id, meta, own["steps"].get(step_id, {})) for step_id, meta in rubric["steps"].items())
+    steps = tuple(
+        _step(study, step_id, meta, own["steps"].get(step_id, {}))
+        for step_id, meta in rubric["steps"].items()
+    )
     dimensions = dict(rubric["dimensions"])
     points = tuple(_key_point(p, dimensions) for p in rubric["key_points"] + own.get("key_points", []))
     step_ids = [s.id for s in steps]
@@ -158,7 +161,9 @@ def _key_point(raw: dict, dimensions: dict[str, str]) -> KeyPoint:
         raise ScriptError(f"key point '{raw['point']}' needs terms or a pattern")
     if raw.get("pattern"):
         re.compile(raw["pattern"])
-    return KeyPoint(raw["dimension"], raw["level"], raw["point"], tuple(raw.get("terms", ())), raw.get("pattern", ""))
+    return KeyPoint(
+        raw["dimension"], raw["level"], raw["point"], tuple(raw.get("terms", ())), raw.get("pattern", "")
+    )
 
 
 def _followup(raw: dict, step_ids: list[str]) -> FollowUp:

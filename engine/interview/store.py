@@ -108,13 +108,24 @@ class Store:
                     "INSERT INTO attempts (id, study, level, minutes, seed, created_at) "
                     "VALUES (:id, :study, :level, :minutes, :seed, :now)"
                 ),
-                {"id": attempt_id, "study": study, "level": level, "minutes": minutes, "seed": seed, "now": time.time()},
+                {
+                    "id": attempt_id,
+                    "study": study,
+                    "level": level,
+                    "minutes": minutes,
+                    "seed": seed,
+                    "now": time.time(),
+                },
             )
         return attempt_id
 
     def get(self, attempt_id: str) -> Attempt | None:
         with self.engine.connect() as c:
-            row = c.execute(text("SELECT * FROM attempts WHERE id = :id"), {"id": attempt_id}).mappings().first()
+            row = (
+                c.execute(text("SELECT * FROM attempts WHERE id = :id"), {"id": attempt_id})
+                .mappings()
+                .first()
+            )
             if row is None:
                 return None
             attempt = _attempt(row)
@@ -123,7 +134,9 @@ class Store:
                 text("SELECT slot, body FROM answers WHERE attempt_id = :id ORDER BY updated_at"), params
             ):
                 attempt.answers[slot] = body
-            for choice, value in c.execute(text("SELECT choice, value FROM choices WHERE attempt_id = :id"), params):
+            for choice, value in c.execute(
+                text("SELECT choice, value FROM choices WHERE attempt_id = :id"), params
+            ):
                 attempt.choices[choice] = json.loads(value)
             for step, seconds, hints in c.execute(
                 text("SELECT step, seconds, hints FROM steps WHERE attempt_id = :id"), params
@@ -171,7 +184,10 @@ class Store:
 
     def set_step(self, attempt_id: str, step_index: int) -> None:
         with self.engine.begin() as c:
-            c.execute(text("UPDATE attempts SET step_index = :i WHERE id = :id"), {"i": step_index, "id": attempt_id})
+            c.execute(
+                text("UPDATE attempts SET step_index = :i WHERE id = :id"),
+                {"i": step_index, "id": attempt_id},
+            )
 
     def add_time(self, attempt_id: str, step: str, seconds: float) -> None:
         self._step_update(attempt_id, step, "seconds = seconds + :n", {"n": seconds})
@@ -193,7 +209,13 @@ class Store:
                         "INSERT INTO scores (attempt_id, dimension, auto, self_score, final) "
                         "VALUES (:id, :dimension, :auto, :self_score, :final)"
                     ),
-                    {"id": attempt_id, "dimension": s.dimension, "auto": s.auto, "self_score": s.self_score, "final": s.final},
+                    {
+                        "id": attempt_id,
+                        "dimension": s.dimension,
+                        "auto": s.auto,
+                        "self_score": s.self_score,
+                        "final": s.final,
+                    },
                 )
 
     # -- history and the practice plan ---------------------------------------------------------------
@@ -212,7 +234,10 @@ class Store:
     def practice(self) -> list[Review]:
         with self.engine.connect() as c:
             rows = c.execute(text("SELECT * FROM practice ORDER BY due_at, last_score")).mappings()
-            return [Review(r["study"], r["dimension"], r["due_at"], r["last_score"], r["interval_days"]) for r in rows]
+            return [
+                Review(r["study"], r["dimension"], r["due_at"], r["last_score"], r["interval_days"])
+                for r in rows
+            ]
 
     def save_practice(self, review: Review) -> None:
         self._upsert(
@@ -267,4 +292,3 @@ def _attempt(row: Mapping[str, Any]) -> Attempt:
         finished_at=row["finished_at"],
         self_assessment=json.loads(row["self_assessment"]) if row["self_assessment"] else {},
     )
-

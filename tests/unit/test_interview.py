@@ -15,16 +15,19 @@ from engine.interview.store import Attempt
 STRONG = {
     "requirements": "The business goal is engagement: watch time, not clickbait. I assume 100M users and "
     "20k requests per second, with a latency budget of 200 ms. Feedback is implicit watches.",
-    "framing": "Two-stage: candidate generation, then a ranking model (learning to rank). Baseline: popularity.",
-    "data": "Train on the watch log: watches are positives, with negative sampling from unwatched videos. "
-    "Split by time to avoid leakage; a feature store keeps training-serving skew away. Exposure bias matters.",
-    "model": "ALS matrix factorisation versus item-kNN, then a gradient boosted ranker, because it uses richer "
-    "features. Cold start for new users falls back to popularity. The ranker gains 0.05 nDCG at the cost of 3 ms.",
-    "evaluation": "nDCG@10 of 0.45 offline, coverage and diversity, then an A/B test on watch time with enough "
-    "sample size; offline and online metrics can disagree.",
+    "framing": "Two-stage: candidate generation, then a ranking model (learning to rank). "
+    "Baseline: popularity.",
+    "data": "Train on the watch log: watches are positives, with negative sampling from unwatched "
+    "videos. Split by time to avoid leakage; a feature store keeps training-serving skew away. "
+    "Exposure bias matters.",
+    "model": "ALS matrix factorisation versus item-kNN, then a gradient boosted ranker, because it uses "
+    "richer features. Cold start for new users falls back to popularity. The ranker gains 0.05 nDCG "
+    "at the cost of 3 ms.",
+    "evaluation": "nDCG@10 of 0.45 offline, coverage and diversity, then an A/B test on watch time with "
+    "enough sample size; offline and online metrics can disagree.",
     "serving": "Batch precompute candidates, online ranking, ANN with HNSW, canary rollout, cache fallback.",
-    "monitoring": "Monitor latency and errors, drift with PSI, retrain daily, watch CTR. Feedback loop: reserve "
-    "exploration traffic, which protects revenue and user trust.",
+    "monitoring": "Monitor latency and errors, drift with PSI, retrain daily, watch CTR. Feedback loop: "
+    "reserve exploration traffic, which protects revenue and user trust.",
 }
 WEAK = {step: "I would use a neural network and deploy it." for step in STRONG}
 
@@ -39,7 +42,13 @@ def test_every_study_brings_an_interview_script_whose_model_answers_render_live(
     assert has_script(engine.get_study(study))
     script = load_script(study)
     assert [s.id for s in script.steps] == [
-        "requirements", "framing", "data", "model", "evaluation", "serving", "monitoring",
+        "requirements",
+        "framing",
+        "data",
+        "model",
+        "evaluation",
+        "serving",
+        "monitoring",
     ]
     assert all(s.prompt and len(s.hints) >= 2 and s.model_answer for s in script.steps)
     assert any(script.is_knob(c.id) for c in script.choices())
@@ -94,7 +103,9 @@ def test_hints_cost_points_on_their_step_only(script):
     plain = {s.dimension: s.auto for s in score(script, STRONG, "senior")}
     hinted = {s.dimension: s.auto for s in score(script, STRONG, "senior", hints={"model": 2})}
     assert hinted["model"] == pytest.approx(plain["model"] - 1.0)
-    assert {d: v for d, v in hinted.items() if d != "model"} == {d: v for d, v in plain.items() if d != "model"}
+    assert {d: v for d, v in hinted.items() if d != "model"} == {
+        d: v for d, v in plain.items() if d != "model"
+    }
 
 
 def test_self_assessment_moves_the_score_within_one_point_of_the_text(script):
@@ -113,7 +124,13 @@ def test_coverage_quotes_the_sentence_that_earned_the_point(script):
 
 def test_tokens_fold_plurals_and_keep_technical_words_whole():
     assert tokens("Metrics: nDCG@10, A/B tests, p99 latencies, trade-offs") == [
-        "metric", "ndcg@10", "a/b", "test", "p99", "latency", "trade-off",
+        "metric",
+        "ndcg@10",
+        "a/b",
+        "test",
+        "p99",
+        "latency",
+        "trade-off",
     ]
 
 
@@ -167,7 +184,11 @@ def test_the_practice_plan_brings_weak_dimensions_back_first():
     assert again["model"].interval_days > by["model"].interval_days  # holding up: the gap grows
     weak_now = reschedule(first, "fraud", {"model": 1.0}, later)[0]
     assert weak_now.interval_days == 1  # a lapse starts over
-    due = [Review("a", "x", later - 1, 3.0, 1), Review("b", "y", later - 1, 1.0, 1), Review("c", "z", later + DAY, 0.0, 1)]
+    due = [
+        Review("a", "x", later - 1, 3.0, 1),
+        Review("b", "y", later - 1, 1.0, 1),
+        Review("c", "z", later + DAY, 0.0, 1),
+    ]
     assert [r.study for r in plan(due, later)] == ["b", "a", "c"]
 
 

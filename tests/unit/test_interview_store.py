@@ -32,7 +32,10 @@ def test_an_older_database_is_migrated_forward_without_losing_attempts(url):
     migrate(engine, target=1)  # a database written by the first release
     with engine.begin() as c:
         c.execute(
-            text("INSERT INTO attempts (id, study, level, minutes, seed, created_at) VALUES ('old', 'fraud', 'senior', 45, 0, 1.0)")
+            text(
+                "INSERT INTO attempts (id, study, level, minutes, seed, created_at) "
+                "VALUES ('old', 'fraud', 'senior', 45, 0, 1.0)"
+            )
         )
         c.execute(text("INSERT INTO answers VALUES ('old', 'data', 'label delay', 2.0)"))
         assert schema_version(c) == 1
@@ -60,7 +63,13 @@ def test_an_attempt_round_trips_every_kind_of_write(url):
     store.save_answer(attempt_id, "followup:spike", "autoscale")
     store.ask(attempt_id, "spike")  # asking again keeps the answer
     got = store.get(attempt_id)
-    assert (got.study, got.level, got.minutes, got.seed, got.step_index) == ("recommendation", "staff", 30, 3, 2)
+    assert (got.study, got.level, got.minutes, got.seed, got.step_index) == (
+        "recommendation",
+        "staff",
+        30,
+        3,
+        2,
+    )
     assert got.answers == {"requirements": "first draft, edited", "followup:spike": "autoscale"}
     assert got.choices == {"candidates": 500, "ranker": "gbdt"}  # JSON keeps the number a number
     assert got.seconds == {"requirements": 71.5, "framing": 0}
@@ -99,7 +108,9 @@ def test_writes_survive_the_process_that_made_them(url):
     """Each write commits at once: a process that exits (or is killed) right after loses nothing."""
 
     def run(*args):
-        out = subprocess.run([sys.executable, "-c", WRITER, url, *args], cwd=ROOT, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", WRITER, url, *args], cwd=ROOT, capture_output=True, text=True, check=True
+        )
         return out.stdout.strip()
 
     attempt_id = run("create")
