@@ -51,11 +51,15 @@ def show(store: Store, attempt: Attempt) -> None:
 def coverage_map(script: Script, attempt: Attempt, scores: list[DimensionScore]) -> None:
     """Running out of time is the commonest failure: show which parts were never reached."""
     st.subheader("Coverage map", divider="gray")
-    steps = {s.id for s in script.steps}
+    steps = {s.id: s for s in script.steps}
     badges = []
     for s in scores:
-        reached = s.dimension not in steps or (
-            attempt.answers.get(s.dimension) or attempt.seconds.get(s.dimension, 0) >= REACHED_SECONDS
+        step = steps.get(s.dimension)
+        reached = (
+            step is None
+            or attempt.answers.get(step.id)
+            or attempt.seconds.get(step.id, 0) >= REACHED_SECONDS
+            or any(c.id in attempt.choices for c in step.choices)
         )
         if not reached:
             badges.append(f":gray-badge[:material/block: {s.title}: never reached]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -30,8 +31,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(log_path: Path, script: str = "app.py") -> tuple[subprocess.Popen, str]:
+def start_server(log_path: Path, script: str = "app.py", db: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run` on a free port; `db` is the SQLite file for interview attempts (by default
+    one next to the log, so tests never write to the developer's own database)."""
     port = _free_port()
+    db = db or log_path.with_suffix(".db")
     log = log_path.open("w")
     proc = subprocess.Popen(
         [
@@ -47,6 +51,7 @@ def start_server(log_path: Path, script: str = "app.py") -> tuple[subprocess.Pop
             "--browser.gatherUsageStats=false",
         ],
         cwd=ROOT,
+        env={**os.environ, "MLSD_LAB_DB": f"sqlite:///{db}"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
