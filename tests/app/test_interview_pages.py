@@ -102,7 +102,9 @@ def test_hints_are_recorded_and_shown(store):
 
 def test_finishing_scores_the_attempt_and_fills_the_progress_page(store):
     attempt_id = store.create("recommendation", "senior", 45)
-    store.save_answer(attempt_id, "requirements", "The business goal is engagement. I assume 100M users, " + XSS)
+    store.save_answer(
+        attempt_id, "requirements", "The business goal is engagement. I assume 100M users, " + XSS
+    )
     store.save_answer(attempt_id, "evaluation", "nDCG@10 offline, then an A/B test.")
     at = open_page(INTERVIEW, attempt=attempt_id)
     button(at, "Finish the interview").click().run()

@@ -31,7 +31,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(log_path: Path, script: str = "app.py", db: Path | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    log_path: Path, script: str = "app.py", db: Path | None = None
+) -> tuple[subprocess.Popen, str]:
     """`streamlit run` on a free port; `db` is the SQLite file for interview attempts (by default
     one next to the log, so tests never write to the developer's own database)."""
     port = _free_port()
