@@ -9,7 +9,7 @@ st.markdown(
     "knob and the lab retrains, serves and measures it, so *justify your trade-offs* becomes "
     "*here is the number*."
 )
-left, middle, right = st.columns(3)
+left, middle, right, last = st.columns(4)
 left.markdown(
     "##### :material/route: Walk the 7 steps\nRequirements, framing, data, model, "
     "evaluation, serving, monitoring, with numbers taken from the running system."
@@ -22,6 +22,11 @@ right.markdown(
     "##### :material/account_tree: See the system\nThe architecture graph is drawn from "
     "the real pipeline, with each stage's measured latency per request."
 )
+last.markdown(
+    "##### :material/record_voice_over: Rehearse the interview\nA timed mock interview on any study: "
+    "your design choices run live, follow-ups react to them, and a rubric shows what you missed."
+)
+st.page_link("app_pages/interview.py", label="Start a mock interview", icon=":material/play_arrow:")
 
 st.subheader("Case studies")
 for study in engine.list_studies():

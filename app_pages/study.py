@@ -236,4 +236,10 @@ with st.sidebar:
         help="Same seed and knobs give the same metrics; change it to see the noise.",
     )
     data = data_source(study)
+    st.page_link(
+        "app_pages/interview.py",
+        label="Practise this study in a mock interview",
+        icon=":material/record_voice_over:",
+        query_params={"study": study.id},
+    )
 study_body(study, int(seed), data)

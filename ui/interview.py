@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.interview.design import design_config, effects, label_of, sentence
+from engine.interview.design import design_config, effects, sentence
 from engine.interview.export import minutes
 from engine.interview.followups import triggered
 from engine.interview.scoring import HINT_COST
@@ -169,10 +169,3 @@ def followups_panel(store: Store, script: Script, attempt: Attempt, step: Step) 
                 st.markdown(f"**Follow-up:** {followup.ask}")
             answer(store, attempt, FOLLOW_UP + followup.id, "Your answer to the follow-up", 130)
 
-
-def choice_summary(script: Script, attempt: Attempt) -> list[str]:
-    return [
-        f"{c.question}: {label_of(c, attempt.choices[c.id])}"
-        for c in script.choices()
-        if c.id in attempt.choices
-    ]
