@@ -168,4 +168,3 @@ def followups_panel(store: Store, script: Script, attempt: Attempt, step: Step) 
             with st.chat_message("assistant", avatar=":material/record_voice_over:"):
                 st.markdown(f"**Follow-up:** {followup.ask}")
             answer(store, attempt, FOLLOW_UP + followup.id, "Your answer to the follow-up", 130)
-

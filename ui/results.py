@@ -142,16 +142,21 @@ def time_per_step(script: Script, attempt: Attempt) -> None:
 def model_answers(script: Script, attempt: Attempt) -> None:
     st.subheader("Your answers next to a model answer", divider="gray")
     st.caption("The model answers quote the study's reference design, measured live on the same world.")
-    reference = run_design(script, attempt, script.study.defaults())
+    with st.spinner("Measuring the reference design..."):
+        reference = run_design(script, attempt, script.study.defaults())
+        answers = {
+            step.id: render(
+                step.model_answer, script.study, reference, lambda c: run_design(script, attempt, c)
+            )
+            for step in script.steps
+        }
     for step in script.steps:
         with st.expander(step.title):
             yours, model = st.columns(2)
             yours.markdown("**You**")
             yours.text(attempt.answers.get(step.id) or "(no answer)")
             model.markdown("**Model answer**")
-            model.markdown(
-                render(step.model_answer, script.study, reference, lambda c: run_design(script, attempt, c))
-            )
+            model.markdown(answers[step.id])
 
 
 def paths_not_taken(script: Script, attempt: Attempt) -> None:

@@ -1,14 +1,11 @@
 """The mock interview and progress pages in AppTest, on a fresh database per test."""
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import create_engine
-from streamlit.testing.v1 import AppTest
 
 from engine.interview.store import Store
+from tests.app.pages import open_page
 
-APP = str(Path(__file__).parents[2] / "app.py")
 INTERVIEW, PROGRESS = "app_pages/interview.py", "app_pages/progress.py"
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
@@ -18,16 +15,6 @@ def store(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'lab.db'}"
     monkeypatch.setenv("MLSD_LAB_DB", url)
     return Store(create_engine(url))
-
-
-def open_page(page, **query):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def button(at, label):

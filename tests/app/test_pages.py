@@ -1,22 +1,15 @@
 """Every page in AppTest: loads cleanly, knobs move metrics, views and uploads behave."""
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).parents[2] / "app.py")
+from tests.app.pages import APP, open_page
+
 STUDY_PAGE = "app_pages/study.py"
 
 
 def open_study(**query):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(STUDY_PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(STUDY_PAGE, **query)
 
 
 def metric(at, label):
