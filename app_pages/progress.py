@@ -42,8 +42,8 @@ if by_dimension:
     right.metric(
         "Weakest dimension",
         dimension_titles[weakest],
-        f"{recent[weakest]:.2f} / 4 over your last {min(RECENT, len(by_dimension[weakest]))}",
-        delta_color="off",
+        help=f"Mean score {recent[weakest]:.2f} / 4 over your last "
+        f"{min(RECENT, len(by_dimension[weakest]))} attempts: the lowest of the nine dimensions.",
         border=True,
     )
 
