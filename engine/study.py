@@ -49,6 +49,16 @@ class MetricSpec:
             return text
         return text + self.unit if self.unit.startswith("/") else f"{text} {self.unit}"
 
+    def format_delta(self, value: float, base: float | None) -> str | None:
+        """`value - base`, signed and formatted like the metric (percentages in points), or None when
+        either side is missing."""
+        if base is None or value != value or base != base:  # None or NaN
+            return None
+        diff = value - base
+        if self.fmt.endswith("%"):
+            return f"{diff * 100:+.{self.fmt[1]}f} pp"
+        return ("+" if diff >= 0 else "-") + self.format(abs(diff))
+
 
 @dataclass(frozen=True)
 class Panel:

@@ -10,18 +10,8 @@ import streamlit as st
 
 from engine.graph import architecture, canvas_height, echarts_option, format_latency
 from engine.result import RunResult
-from engine.study import MetricSpec, Study
+from engine.study import Study
 from engine.tradeoffs import changed_knobs, pareto_front
-
-
-def delta_text(spec: MetricSpec, value: float, base: float | None) -> str | None:
-    if base is None or any(math.isnan(v) for v in (value, base)):
-        return None
-    diff = value - base
-    if spec.fmt.endswith("%"):
-        return f"{diff * 100:+.{spec.fmt[1]}f} pp"
-    sign = "+" if diff >= 0 else "-"
-    return sign + spec.format(abs(diff))
 
 
 def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys: Iterable[str]) -> None:
@@ -34,7 +24,7 @@ def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys
         column.metric(
             spec.label,
             spec.format(value),
-            delta=delta_text(spec, value, base),
+            delta=spec.format_delta(value, base),
             delta_color="normal" if spec.higher_is_better else "inverse",
             help=spec.help,
             border=True,
@@ -204,6 +194,6 @@ def compare_table(study: Study, left: RunResult, right: RunResult) -> pd.DataFra
     for spec in study.metrics:
         a, b = left.metrics[spec.key], right.metrics[spec.key]
         rows.append(
-            {"": spec.label, "A": spec.format(a), "B": spec.format(b), "B − A": delta_text(spec, b, a) or ""}
+            {"": spec.label, "A": spec.format(a), "B": spec.format(b), "B − A": spec.format_delta(b, a) or ""}
         )
     return pd.DataFrame(rows).set_index("")

@@ -37,15 +37,13 @@ def effects(script: Script, chosen: RunResult, other: RunResult) -> list[Effect]
     for key in (study.quality_metric, study.cost_metric):
         spec = study.metric(key)
         value, base = chosen.metrics[key], other.metrics[key]
-        diff = value - base
-        shown = spec.format(abs(diff)) if not spec.fmt.endswith("%") else f"{abs(diff) * 100:.1f} pp"
         unchanged = spec.format(value) == spec.format(base)
         out.append(
             Effect(
                 spec.label,
                 spec.format(value),
-                "" if unchanged else ("+" if diff > 0 else "-") + shown,
-                None if unchanged else (diff > 0) == spec.higher_is_better,
+                "" if unchanged else spec.format_delta(value, base),
+                None if unchanged else (value > base) == spec.higher_is_better,
             )
         )
     return out
