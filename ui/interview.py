@@ -157,12 +157,11 @@ def hints_panel(store: Store, script: Script, attempt: Attempt, step: Step) -> N
 
 
 def followups_panel(store: Store, script: Script, attempt: Attempt, step: Step) -> None:
+    asked = set(attempt.asked())
     for followup in triggered(script, step.id, attempt.answers, attempt.choices):
-        if followup.id not in attempt.asked():
-            store.ask(attempt.id, followup.id)
-    asked = set(attempt.asked()) | {
-        f.id for f in triggered(script, step.id, attempt.answers, attempt.choices)
-    }
+        if followup.id not in asked:
+            store.ask(attempt.id, followup.id)  # stays asked even if the choice behind it changes
+            asked.add(followup.id)
     for followup in script.followups:
         if followup.step == step.id and followup.id in asked:
             with st.chat_message("assistant", avatar=":material/record_voice_over:"):
