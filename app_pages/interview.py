@@ -2,14 +2,11 @@
 
 The attempt id lives in the URL (`?attempt=<id>`), so a reload or a restarted server resumes it."""
 
-import time
-
 import streamlit as st
 
 import engine
 from engine.interview import DEFAULT_LENGTH, LENGTHS, LEVELS, has_script, load_script
 from engine.interview.export import minutes
-from engine.interview.plan import reschedule
 from engine.interview.scoring import score
 from engine.interview.script import Script
 from engine.interview.store import Attempt, Store
@@ -144,10 +141,6 @@ def self_assessment(store: Store, script: Script, attempt: Attempt) -> None:
     if submitted:
         scores = score(script, attempt.answers, attempt.level, attempt.hints, ratings)
         store.finish(attempt.id, ratings, scores)
-        for review in reschedule(
-            store.practice(), attempt.study, {s.dimension: s.final for s in scores}, time.time()
-        ):
-            store.save_practice(review)
         st.rerun()
 
 

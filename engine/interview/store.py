@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from engine.interview.plan import Review
+from engine.interview.plan import Review, reschedule
 
 # Plain SQL that SQLite and PostgreSQL both accept.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -166,14 +166,19 @@ class Store:
         )
 
     def ask(self, attempt_id: str, followup_id: str) -> None:
-        """Record that a follow-up was asked (an empty answer), so it stays asked after a reload."""
-        with self.engine.begin() as c:
-            exists = c.execute(
-                text("SELECT 1 FROM answers WHERE attempt_id = :id AND slot = :slot"),
-                {"id": attempt_id, "slot": FOLLOW_UP + followup_id},
-            ).first()
-        if not exists:
-            self.save_answer(attempt_id, FOLLOW_UP + followup_id, "")
+        """Record that a follow-up was asked (an empty answer), so it stays asked after a reload. Asking
+        again keeps the answer already given."""
+        try:
+            with self.engine.begin() as c:
+                c.execute(
+                    text(
+                        "INSERT INTO answers (attempt_id, slot, body, updated_at) "
+                        "VALUES (:id, :slot, '', :now)"
+                    ),
+                    {"id": attempt_id, "slot": FOLLOW_UP + followup_id, "now": time.time()},
+                )
+        except IntegrityError:  # asked before
+            pass
 
     def set_choice(self, attempt_id: str, choice: str, value: Any) -> None:
         self._upsert(
@@ -196,11 +201,16 @@ class Store:
         self._step_update(attempt_id, step, "hints = hints + 1", {})
 
     def finish(self, attempt_id: str, self_assessment: Mapping[str, float], scores: list) -> None:
-        """Close the attempt with its scores (engine.interview.scoring.DimensionScore list)."""
+        """Close the attempt with its scores (engine.interview.scoring.DimensionScore list) and move
+        its study's practice plan on by them."""
+        now = time.time()
         with self.engine.begin() as c:
+            study = c.execute(
+                text("SELECT study FROM attempts WHERE id = :id"), {"id": attempt_id}
+            ).scalar_one()
             c.execute(
                 text("UPDATE attempts SET finished_at = :now, self_assessment = :sa WHERE id = :id"),
-                {"now": time.time(), "sa": json.dumps(dict(self_assessment)), "id": attempt_id},
+                {"now": now, "sa": json.dumps(dict(self_assessment)), "id": attempt_id},
             )
             c.execute(text("DELETE FROM scores WHERE attempt_id = :id"), {"id": attempt_id})
             for s in scores:
@@ -217,6 +227,8 @@ class Store:
                         "final": s.final,
                     },
                 )
+        for review in reschedule(self.practice(), study, {s.dimension: s.final for s in scores}, now):
+            self.save_practice(review)
 
     # -- history and the practice plan ---------------------------------------------------------------
     def scores(self) -> list[dict[str, Any]]:

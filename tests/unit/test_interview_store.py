@@ -89,6 +89,8 @@ def test_finishing_stores_scores_for_the_progress_page(url):
     assert [(r["study"], r["final"]) for r in rows] == [("fraud", 1.0), ("search", 3.0)]
     assert store.get(first).finished and store.get(first).self_assessment == {"data": 2.0}
     assert [a.id for a in store.attempts()] == [second, first]
+    plan = {(r.study, r.dimension): r.interval_days for r in store.practice()}
+    assert plan == {("fraud", "data"): 1.0, ("search", "data"): 2.0}  # weak: tomorrow; strong: later
 
 
 WRITER = """
