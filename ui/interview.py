@@ -113,7 +113,8 @@ def choices_panel(store: Store, script: Script, attempt: Attempt, step: Step) ->
                 f"Your design: {effect.label}",
                 effect.value,
                 delta=effect.delta or None,
-                delta_color="normal" if effect.better or not effect.delta else "inverse",
+                # As on the study page: green when the metric moved the good way, whatever the sign.
+                delta_color="normal" if effect.better == effect.delta.startswith("+") else "inverse",
                 help="Against the study's reference design, on the same seeded world.",
             )
         for choice in live:

@@ -2,6 +2,7 @@
 
 import pytest
 from sqlalchemy import create_engine
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 
 from engine.interview.store import Store
 from tests.app.pages import open_page
@@ -64,7 +65,13 @@ def test_a_design_choice_runs_live_and_triggers_its_follow_up(store):
     at.radio(key=f"{attempt_id}.choice.ranker").set_value(0).run()  # no ranker
     assert store.get(attempt_id).choices == {"ranker": "none"}
     quality = next(m for m in at.metric if m.label == "Your design: nDCG@10")
-    assert quality.delta.startswith("-")
+    cost = next(m for m in at.metric if m.label == "Your design: Serving cost")
+    assert quality.delta.startswith("-") and cost.delta.startswith("-")
+    # Worse quality shows red, a lower cost green: the colour follows the metric, not the sign.
+    assert (quality.proto.color, cost.proto.color) == (
+        MetricProto.MetricColor.RED,
+        MetricProto.MetricColor.GREEN,
+    )
     assert any("Against gradient-boosted trees (the reference): nDCG@10 -" in c.value for c in at.caption)
 
     store.set_step(attempt_id, 5)  # Serving
