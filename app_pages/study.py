@@ -2,33 +2,16 @@ import hashlib
 
 import streamlit as st
 
-import engine
 from engine.content import load_steps, render
 from engine.data import DataError
 from engine.study import Dataset, Study
 from engine.tradeoffs import changed_knobs
-from ui import runs, views
+from ui import db, runs, views
 from ui.knobs import knob_panel, reset_knobs
+from ui.studies import pick_study
 
 # Plain labels: a bound widget writes its label into the URL, so these make readable links.
 LAB, WALKTHROUGH, COMPARE, TRY = "Trade-off lab", "Walkthrough", "Compare", "Try it"
-
-
-def pick_study() -> Study:
-    """The study named by `?study=<id>`. Synced by hand: a bound selectbox would put the formatted
-    title, not the id, into the URL."""
-    studies = {s.id: s for s in engine.list_studies()}
-    ids = list(studies)
-    requested = st.query_params.get("study")
-    chosen = st.sidebar.selectbox(
-        "Case study",
-        ids,
-        index=ids.index(requested) if requested in ids else 0,
-        key="study",
-        format_func=lambda i: studies[i].title,
-    )
-    st.query_params["study"] = chosen
-    return studies[chosen]
 
 
 def data_source(study: Study) -> Dataset | None:
@@ -74,6 +57,27 @@ def last_touched(study: Study, config: dict) -> list[str]:
     return st.session_state.get(f"{study.id}.touched", [])
 
 
+def register_button(study: Study, config: dict, seed: int) -> None:
+    """Store this design as the study's next model version, then point to the Production page."""
+    if st.button(
+        "Register this design",
+        icon=":material/inventory_2:",
+        width="stretch",
+        help="Train and store this configuration as a model version you can serve on the Production page.",
+    ):
+        with st.spinner("Registering…"):
+            model = db.registry().register(study, config, seed)
+        st.session_state[f"{study.id}.registered"] = model.version
+    version = st.session_state.get(f"{study.id}.registered")
+    if version is not None:
+        st.page_link(
+            "app_pages/production.py",
+            label=f"Version {version} registered: serve it",
+            icon=":material/dns:",
+            query_params={"study": study.id},
+        )
+
+
 def pin_baseline(study: Study, config: dict) -> None:
     st.session_state[f"{study.id}.baseline"] = config
 
@@ -99,6 +103,8 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
             args=(study,),
             width="stretch",
         )
+        if study.serving is not None and data is None:
+            register_button(study, config, seed)
     with main:
         view = st.segmented_control(
             "View",

@@ -1,4 +1,5 @@
-"""Headless access to the studies: `python -m engine list` and `python -m engine run STUDY ...`."""
+"""Headless access to the studies: `python -m engine list`, `run STUDY ...`, and the Production commands
+(`registry`, `serve`, `loadtest`, `batch`, `capacity`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from pathlib import Path
 
 from engine.data import DataError
 from engine.knobs import KnobError
+from engine.serving import cli as serving_cli
+from engine.serving.artifact import ArtifactError
+from engine.serving.process import ServerError
+from engine.serving.registry import RegistryError
 from engine.study import get_study, list_studies, run
 
 
@@ -21,13 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     runner.add_argument("--seed", type=int, default=0)
     runner.add_argument("--data", type=Path, help="your own data: a file, or a folder of files (see `list`)")
     runner.add_argument("--json", action="store_true", help="print JSON (the default is a table)")
+    serving_cli.add_commands(commands)
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
             _print_list()
             return 0
+        if args.command != "run":
+            return serving_cli.run(args, _overrides)
         return _run(args)
-    except (KnobError, DataError, KeyError) as err:
+    except (KnobError, DataError, KeyError, RegistryError, ArtifactError, ServerError) as err:
         message = err.args[0] if err.args else str(err)
         print(f"error: {message}", file=sys.stderr)
         return 2
@@ -52,14 +60,19 @@ def _read_data(study, path: Path):
     return path.read_bytes()
 
 
-def _run(args: argparse.Namespace) -> int:
-    study = get_study(args.study)
+def _overrides(items: list[str]) -> dict[str, str]:
     overrides = {}
-    for item in args.set:
+    for item in items:
         name, sep, value = item.partition("=")
         if not sep:
             raise KnobError(f"--set expects KNOB=VALUE, got {item!r}")
         overrides[name.strip()] = value.strip()
+    return overrides
+
+
+def _run(args: argparse.Namespace) -> int:
+    study = get_study(args.study)
+    overrides = _overrides(args.set)
     data = None if args.data is None else study.load_data(_read_data(study, args.data))
     result = run(study, overrides, seed=args.seed, data=data)
     if args.json:

@@ -7,12 +7,11 @@ from typing import Any
 
 import networkx as nx
 
+from engine import palette
 from engine.result import RunResult
 from engine.study import Study
 
-HIGHLIGHT = "#ff4b4b"
-ONLINE = "#1c83e1"
-OFFLINE = "#808495"
+HIGHLIGHT, ONLINE, OFFLINE = palette.RED, palette.BLUE, palette.GREY
 CELL_X, CELL_Y = 230, 120  # layout units per column / row
 PLOT_WIDTH = 850  # pixels the graph spans in the study page's main column, on a laptop screen
 MARGIN_Y = 40  # the series' top and bottom inset, which keeps the boxes at the edges inside
@@ -53,7 +52,9 @@ def canvas_height(graph: nx.DiGraph) -> int:
 def format_latency(ms: float | None, online: bool) -> str:
     if ms is None:
         return ""
-    if ms < 0.01:
+    if ms < 0.001:
+        text = "< 1 µs"
+    elif ms < 0.01:
         text = f"{ms * 1000:.1f} µs"
     elif ms < 1:
         text = f"{ms * 1000:.0f} µs"
@@ -77,7 +78,7 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
                 "symbolSize": [140, 44],
                 "itemStyle": {
                     "color": colour,
-                    "borderColor": "#31333f" if node_id == selected else colour,
+                    "borderColor": palette.INK if node_id == selected else colour,
                     "borderWidth": 4 if node_id == selected else 1,
                     "opacity": 1 if data["online"] else 0.75,
                 },
@@ -112,7 +113,7 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
                 "selectedMode": "single",
                 "edgeSymbol": ["none", "arrow"],
                 "edgeSymbolSize": 10,
-                "lineStyle": {"width": 2, "color": "#9aa0a6", "opacity": 0.9},
+                "lineStyle": {"width": 2, "color": palette.EDGE, "opacity": 0.9},
                 "emphasis": {"focus": "adjacency"},
                 "data": nodes,
                 "links": links,

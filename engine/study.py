@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from engine.knobs import Knob, validate_config
 from engine.result import RunResult, StageTiming
+from engine.serving.predictor import Serving
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Stage:
     what: str
     pos: tuple[float, float]
     online: bool = True
+    timed: bool = True  # False: drawn, but its time is inside other stages (no 0.0 µs boxes)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class Study:
     order: int = 100  # position in menus: the flagship study first
     probe: Probe | None = None
     upload_files: tuple[str, ...] = ()  # the files of a multi-file format, e.g. corpus.jsonl
+    serving: Serving | None = None  # what the Production page serves, load-tests and batches
 
     def knob(self, knob_id: str) -> Knob:
         return _find(self.knobs, knob_id, "knob")

@@ -1,4 +1,4 @@
-"""The attempts database behind `st.connection("sql")`.
+"""The lab's database (interview attempts and the model registry) behind `st.connection("sql")`.
 
 Where it lives, first match wins: the `MLSD_LAB_DB` environment variable (a SQLAlchemy URL; the tests
 use it), `[connections.sql]` in `.streamlit/secrets.toml` (PostgreSQL for a class, say), else a SQLite
@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from engine.interview.store import Store
+from engine.serving.registry import Registry
 
 DEFAULT_FILE = Path(__file__).parents[1] / "data" / "mlsd_lab.db"
 
@@ -24,16 +25,35 @@ def _configured_in_secrets() -> bool:
         return False
 
 
-def store() -> Store:
+def _engine():
     url = os.environ.get("MLSD_LAB_DB")
     if url is None and not _configured_in_secrets():
         DEFAULT_FILE.parent.mkdir(exist_ok=True)
         url = f"sqlite:///{DEFAULT_FILE}"
-    connection = st.connection("sql", url=url) if url else st.connection("sql")
-    return _store(str(connection.engine.url), connection.engine)
+    return (st.connection("sql", url=url) if url else st.connection("sql")).engine
+
+
+def store() -> Store:
+    engine = _engine()
+    return _store(str(engine.url), engine)
+
+
+def registry() -> Registry:
+    engine = _engine()
+    return _registry(str(engine.url), engine)
+
+
+def url() -> str:
+    """The database URL with its password, for the endpoint processes the app starts."""
+    return _engine().url.render_as_string(hide_password=False)
 
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str, _engine) -> Store:
     """One Store per database; creating it creates or migrates the schema."""
     return Store(_engine)
+
+
+@st.cache_resource(show_spinner=False)
+def _registry(url: str, _engine) -> Registry:
+    return Registry(_engine)

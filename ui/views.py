@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
+from engine import palette
 from engine.graph import architecture, canvas_height, echarts_option, format_latency
 from engine.result import RunResult
 from engine.study import Study
@@ -165,7 +166,7 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
                 "name": "Dominated",
                 "data": tried,
                 "symbolSize": 9,
-                "itemStyle": {"color": "#c0c4cc"},
+                "itemStyle": {"color": palette.LIGHT_GREY},
             },
             *marked,
         ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine import Panel
+from engine import Panel, palette
 
 
 def _days(result) -> list[str]:
@@ -48,7 +48,7 @@ def precision_over_time(result, baseline) -> dict:
                 "name": "Baseline",
                 "data": _rounded(baseline.artifacts["daily"]["ap_7d"]),
                 "lineStyle": {"type": "dashed"},
-                "itemStyle": {"color": "#9aa0a6"},
+                "itemStyle": {"color": palette.EDGE},
                 "symbolSize": 4,
             }
         )
@@ -72,7 +72,7 @@ def alerts_against_capacity(result, baseline) -> dict:
                     "silent": True,
                     "data": [{"yAxis": capacity, "name": "review capacity"}],
                     "label": {"formatter": "capacity {c}"},
-                    "lineStyle": {"color": "#ff4b4b", "type": "solid"},
+                    "lineStyle": {"color": palette.RED, "type": "solid"},
                 },
             }
         ],

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from case_studies.fraud import evaluation as ev
 from case_studies.fraud.features import FeatureStore, columns_for
@@ -21,6 +20,7 @@ from case_studies.fraud.models import cost_threshold, fit
 from case_studies.fraud.world import RULE_LIMIT, VALIDATION_DAYS, Log, generate_world
 from engine.data import DataError
 from engine.memo import Memo
+from engine.threads import one_thread
 
 CADENCE_DAYS = {"never": None, "biweekly": 14, "weekly": 7}
 BLOCK_SCORE = 0.9  # above this the model declines outright; below, alerts go to analysts
@@ -45,7 +45,19 @@ class Deployment:
     train_ms: float
 
 
-def run(config: dict[str, Any], seed: int, data):
+@dataclass(frozen=True)
+class System:
+    """A configuration's serving system: the log, its feature store, and the models deployed."""
+
+    log: Log
+    store: FeatureStore
+    labels_ms: float
+    columns: tuple[str, ...]
+    x: np.ndarray  # every logged payment's features, the configured columns
+    deployments: list[Deployment]
+
+
+def assemble(config: dict[str, Any], seed: int, data) -> System:
     if data is None:
         world_key = ("world", config["scale"], config["drift"], config["drift_day"], seed)
         log = _worlds.get(world_key, lambda: generate_world(*world_key[1:]))
@@ -55,11 +67,24 @@ def run(config: dict[str, Any], seed: int, data):
     store, labels_ms, features = _stores.get(world_key + (delay,), lambda: _feature_store(log, delay))
     columns = columns_for({group: config[group] for group in FEATURE_GROUPS})
     x = features[:, [ALL_COLUMNS.index(c) for c in columns]]
-
     deployments = [
         _deploy(log, x, config, seed, world_key + (delay, columns), start, end)
         for start, end in _periods(log, config["retraining"])
     ]
+    return System(log, store, labels_ms, columns, x, deployments)
+
+
+def decide(amount: np.ndarray, scores: np.ndarray, threshold) -> np.ndarray:
+    """The policy: 'block' above the $220 rule or a confident score, 'review' above the threshold."""
+    blocked = (amount > RULE_LIMIT) | (scores >= np.maximum(BLOCK_SCORE, threshold))
+    return np.where(blocked, "block", np.where(scores >= threshold, "review", "approve"))
+
+
+def run(config: dict[str, Any], seed: int, data):
+    system = assemble(config, seed, data)
+    log, store, labels_ms, columns, x, deployments = (
+        system.log, system.store, system.labels_ms, system.columns, system.x, system.deployments,
+    )  # fmt: skip
     test = np.flatnonzero(log.day >= log.test_start)
     scores = np.empty(test.size)
     thresholds = np.empty(test.size)
@@ -67,12 +92,12 @@ def run(config: dict[str, Any], seed: int, data):
         rows = (log.day[test] >= dep.start) & (log.day[test] < dep.end)
         scores[rows] = dep.model.predict_proba(x[test[rows]])[:, 1]
         thresholds[rows] = dep.threshold
-    with threadpool_limits(1):  # a scoring service answers each payment on one thread
+    with one_thread():  # a scoring service answers each payment on one thread
         stage_ms, latencies = _serve_one_by_one(log, store, columns, deployments[0], test, seed)
     stage_ms["Labels"] = labels_ms
     stage_ms["Retraining"] = sum(d.train_ms for d in deployments)
 
-    scored = ev.known_card_mask(log.day, log.customer, log.fraud, delay, test)
+    scored = ev.known_card_mask(log.day, log.customer, log.fraud, config["label_delay"], test)
     metrics, artifacts = _evaluate(log, test[scored], scores[scored], thresholds[scored], config, seed)
     metrics.update(
         latency_p50_ms=float(np.percentile(latencies, 50)),
@@ -141,7 +166,7 @@ def _serve_one_by_one(log: Log, store, columns, deployment: Deployment, test, se
     """Serve a sample of test transactions as live requests, one at a time, timing every stage."""
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(test, min(TIMED_REQUESTS, test.size), replace=False))
-    stages = ("API_Gateway", "Rules", "Feature_Store", "Model_Serving", "Decision", "Review_Queue")
+    stages = ("API_Gateway", "Rules", "Feature_Store", "Model_Serving", "Decision")
     spent = {name: 0.0 for name in stages}
     totals = []
     queue: list[tuple[float, int]] = []
@@ -164,15 +189,12 @@ def _serve_one_by_one(log: Log, store, columns, deployment: Deployment, test, se
         score = float(deployment.model.predict_proba(x)[0, 1])
         t4 = clock()
         review = not blocked_by_rule and deployment.threshold <= score < BLOCK_SCORE
-        t5 = clock()
         if review:
             heapq.heappush(queue, (-score, row))  # analysts take the riskiest first
-        t6 = clock()
-        for name, (a, b) in zip(
-            stages, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t5, t6)), strict=True
-        ):
+        t5 = clock()
+        for name, (a, b) in zip(stages, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5)), strict=True):
             spent[name] += (b - a) * 1000
-        totals.append((t6 - t0) * 1000)
+        totals.append((t5 - t0) * 1000)
     stage_ms = {name: ms / sample.size for name, ms in spent.items()}
     return stage_ms, np.array(totals)
 
@@ -187,8 +209,8 @@ def _evaluate(log: Log, rows, scores, thresholds, config, seed: int):
     card_precision = ev.card_precision_daily(day, log.customer[rows], scores, fraud, k)
 
     ruled = amount > RULE_LIMIT
-    blocked = ruled | (scores >= np.maximum(BLOCK_SCORE, thresholds))
-    alerted = ~blocked & (scores >= thresholds)
+    decision = decide(amount, scores, thresholds)
+    blocked, alerted = decision == "block", decision == "review"
     reviewed = alerted & _within_capacity(day, scores, alerted, config["review_capacity"])
     stopped = blocked | reviewed
     days = log.test_days

@@ -5,11 +5,18 @@ from pathlib import Path
 from case_studies.fraud.charts import PANELS
 from case_studies.fraud.upload import FORMAT, load_transactions
 from engine import Knob, MetricSpec, Stage, Study, lazy
+from engine.serving import Serving
 
 PER_TX = "The figure is the mean time per transaction, served one at a time."
 
 STAGES = (
-    Stage("Transaction", "Transaction", "A card payment arrives from a merchant's terminal.", (0, 0)),
+    Stage(
+        "Transaction",
+        "Transaction",
+        "A card payment arrives from a merchant's terminal.",
+        (0, 0),
+        timed=False,
+    ),
     Stage(
         "API_Gateway",
         "API gateway",
@@ -48,8 +55,10 @@ STAGES = (
         "Review_Queue",
         "Review queue",
         "Analysts review the riskiest alerts first, up to their daily capacity; alerts past it are "
-        "approved unread, so a threshold the team cannot staff catches nothing extra. " + PER_TX,
+        "approved unread, so a threshold the team cannot staff catches nothing extra. Its latency is "
+        "analyst hours, not request time: putting an alert on it is counted in the decision.",
         (3, 1),
+        timed=False,
     ),
     Stage(
         "Labels",
@@ -362,4 +371,11 @@ STUDY = Study(
     content_dir=Path(__file__).parent / "content",
     order=2,
     panels=PANELS,
+    serving=Serving(
+        build=lazy("case_studies.fraud.serving:build"),
+        example={"customer_id": 17, "terminal_id": 3, "amount": 57.3, "timestamp": 15_000_000},
+        request_doc="customer_id, terminal_id: integers; amount: dollars > 0; timestamp: seconds on the "
+        "log's clock (default: the end of the log); transaction_id: optional, echoed",
+        population_label="yesterday's payments",
+    ),
 )

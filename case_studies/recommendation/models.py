@@ -15,7 +15,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+
+from engine.threads import one_thread
 
 FEATURES = (
     "candidate_rank",
@@ -44,7 +45,7 @@ def train_models(train: sp.csr_matrix, candidate_model: str, factors: int, seed:
     """ALS and item-kNN always train (they feed ranker features and MMR); BPR only when chosen.
 
     Single-threaded BLAS and BPR keep results identical across runs and machines."""
-    with threadpool_limits(1, "blas"):
+    with one_thread("blas"):
         als = AlternatingLeastSquares(
             factors=factors,
             regularization=0.1,
@@ -84,7 +85,7 @@ def generate_candidates(
         top_scores = np.take_along_axis(scores, top, axis=1)
         order = np.argsort(-top_scores, axis=1, kind="stable")
         return np.take_along_axis(top, order, axis=1), np.take_along_axis(top_scores, order, axis=1)
-    with threadpool_limits(1, "blas"):
+    with one_thread("blas"):
         ids, scores = models.generator(name).recommend(users, history, N=n)
     return ids, scores
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from case_studies.search.upload import FILES, FORMAT, load_collection
 from engine import Knob, MetricSpec, Probe, Stage, Study, lazy
+from engine.serving import Serving
 
 PER_QUERY = "The figure is the mean time per query, served one at a time."
 
@@ -299,4 +300,10 @@ STUDY = Study(
         lazy("case_studies.search.pipeline:probe"),
     ),
     upload_files=FILES,
+    serving=Serving(
+        build=lazy("case_studies.search.serving:build"),
+        example={"query": "wireless headphones", "k": 10},
+        request_doc="query: text, 1–200 characters; k: results, 1–100 (default 10)",
+        population_label="head queries",
+    ),
 )

@@ -13,37 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from engine.interview.plan import Review, reschedule
+from engine.schema import migrate
 
-# Plain SQL that SQLite and PostgreSQL both accept.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (  # 1: attempts and everything typed or chosen in them
-        "CREATE TABLE attempts (id VARCHAR(16) PRIMARY KEY, study VARCHAR(64) NOT NULL, "
-        "level VARCHAR(16) NOT NULL, minutes INTEGER NOT NULL, seed INTEGER NOT NULL, "
-        "created_at REAL NOT NULL, step_index INTEGER NOT NULL DEFAULT 0, finished_at REAL, "
-        "self_assessment TEXT)",
-        "CREATE TABLE answers (attempt_id VARCHAR(16) NOT NULL REFERENCES attempts(id), "
-        "slot VARCHAR(128) NOT NULL, body TEXT NOT NULL, updated_at REAL NOT NULL, "
-        "PRIMARY KEY (attempt_id, slot))",
-        "CREATE TABLE choices (attempt_id VARCHAR(16) NOT NULL REFERENCES attempts(id), "
-        "choice VARCHAR(64) NOT NULL, value TEXT NOT NULL, PRIMARY KEY (attempt_id, choice))",
-        "CREATE TABLE steps (attempt_id VARCHAR(16) NOT NULL REFERENCES attempts(id), "
-        "step VARCHAR(32) NOT NULL, seconds REAL NOT NULL DEFAULT 0, hints INTEGER NOT NULL DEFAULT 0, "
-        "PRIMARY KEY (attempt_id, step))",
-        "CREATE TABLE scores (attempt_id VARCHAR(16) NOT NULL REFERENCES attempts(id), "
-        "dimension VARCHAR(32) NOT NULL, auto REAL NOT NULL, self_score REAL, final REAL NOT NULL, "
-        "PRIMARY KEY (attempt_id, dimension))",
-    ),
-    (  # 2: the spaced-repetition plan, one row per study and rubric dimension
-        "CREATE TABLE practice (study VARCHAR(64) NOT NULL, dimension VARCHAR(32) NOT NULL, "
-        "interval_days REAL NOT NULL, due_at REAL NOT NULL, last_score REAL NOT NULL, "
-        "reviews INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (study, dimension))",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 FOLLOW_UP = "followup:"  # answer slots of follow-up questions start with this
 
 
@@ -74,24 +49,6 @@ class Attempt:
     def asked(self) -> list[str]:
         """Follow-up ids already put to the candidate, in the order they were asked."""
         return [slot.removeprefix(FOLLOW_UP) for slot in self.answers if slot.startswith(FOLLOW_UP)]
-
-
-def schema_version(connection: Connection) -> int:
-    connection.execute(text("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
-    return connection.execute(text("SELECT MAX(version) FROM schema_version")).scalar() or 0
-
-
-def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
-    """Apply the migrations not yet applied, each in its own transaction; returns the version."""
-    with engine.begin() as connection:
-        version = schema_version(connection)
-    for number in range(version + 1, target + 1):
-        with engine.begin() as connection:
-            for statement in MIGRATIONS[number - 1]:
-                connection.execute(text(statement))
-            connection.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": number})
-        version = number
-    return version
 
 
 class Store:

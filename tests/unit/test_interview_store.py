@@ -9,7 +9,8 @@ from sqlalchemy import create_engine, text
 
 from engine.interview.plan import Review
 from engine.interview.scoring import DimensionScore
-from engine.interview.store import MIGRATIONS, SCHEMA_VERSION, Store, migrate, schema_version
+from engine.interview.store import Store
+from engine.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 
 ROOT = Path(__file__).parents[2]
 

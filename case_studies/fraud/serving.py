@@ -1,0 +1,112 @@
+"""What the fraud system serves: a payment → its fraud score and approve / review / block."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from case_studies.fraud import pipeline as p
+from case_studies.fraud.world import RULE_LIMIT
+from engine.serving import Predictor
+from engine.serving.predictor import field, in_range, require_object
+
+MAX_AMOUNT = 1_000_000.0
+
+
+class FraudPredictor(Predictor):
+    study = "fraud"
+
+    def __init__(self, system: p.System):
+        log, deployment = system.log, system.deployments[0]  # the model in production on the first test day
+        self.store = system.store
+        self.columns = system.columns
+        self.model = deployment.model
+        self.threshold = deployment.threshold
+        self.known_customers = np.unique(log.customer)
+        self.known_terminals = np.unique(log.terminal)
+        self.end_time = float(log.time.max())
+        test = log.day >= log.test_start
+        self.test = {k: getattr(log, k)[test] for k in ("time", "customer", "terminal", "amount")}
+        yesterday = log.day == log.day.max()
+        self.yesterday = {k: getattr(log, k)[yesterday] for k in ("time", "customer", "terminal", "amount")}
+
+    def parse(self, body: Any) -> dict[str, Any]:
+        body = require_object(body)
+        return {
+            "customer": int(field(body, "customer_id", int)),
+            "terminal": int(field(body, "terminal_id", int)),
+            "amount": float(in_range("amount", field(body, "amount", (int, float)), 0.01, MAX_AMOUNT)),
+            "time": float(
+                in_range("timestamp", field(body, "timestamp", (int, float), self.end_time), 0, 1e12)
+            ),
+            "transaction_id": field(body, "transaction_id", (int, str), None),
+        }
+
+    def predict(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        column = {k: np.array([r[k] for r in requests]) for k in ("time", "customer", "terminal", "amount")}
+        x = self.store.features(
+            column["time"], column["customer"], column["terminal"], column["amount"], self.columns
+        )
+        scores = self.model.predict_proba(x)[:, 1]
+        decisions = p.decide(column["amount"], scores, self.threshold)
+        new_customer = ~np.isin(column["customer"], self.known_customers)
+        new_terminal = ~np.isin(column["terminal"], self.known_terminals)
+        answers = []
+        for i, request in enumerate(requests):
+            fallback = [
+                reason
+                for reason, new in (("new customer", new_customer[i]), ("new terminal", new_terminal[i]))
+                if new
+            ]
+            answers.append(
+                {
+                    "transaction_id": request["transaction_id"],
+                    "score": round(float(scores[i]), 6),
+                    "decision": str(decisions[i]),
+                    "rule": f"amount over ${RULE_LIMIT:.0f}" if request["amount"] > RULE_LIMIT else None,
+                    "threshold": round(self.threshold, 6),
+                    "fallback": " and ".join(fallback) + ": no history, zero velocity features"
+                    if fallback
+                    else None,
+                }
+            )
+        return answers
+
+    def traffic(self, n: int, seed: int) -> list[dict[str, Any]]:
+        """Payments of the test period, as they would arrive."""
+        rows = np.random.default_rng(seed).integers(self.test["time"].size, size=n)
+        return [_body(self.test, r) for r in rows.tolist()]
+
+    def batch_requests(self) -> list[dict[str, Any]]:
+        return [self.parse(_body(self.yesterday, r)) for r in range(self.yesterday["time"].size)]
+
+    def batch_key(self, request) -> None:
+        return None  # a payment's score depends on the payment: nothing to precompute
+
+    def batch_rows(self, dau: int, requests_per_user: float) -> int:
+        return int(dau * requests_per_user)  # every request is a payment
+
+    def sizes(self) -> dict[str, int]:
+        import pickle
+
+        indexes = [self.store.customers, self.store.terminals]
+        store = sum(i.keys.nbytes + i.count.nbytes + sum(v.nbytes for v in i.sums.values()) for i in indexes)
+        return {
+            "model": len(pickle.dumps(self.model)),
+            "features_fixed": store - self.store.customers.keys.nbytes * 3,
+            "features_per_user": self.store.customers.keys.nbytes * 3 / max(self.known_customers.size, 1),
+        }
+
+
+def _body(table: dict[str, np.ndarray], row: int) -> dict[str, Any]:
+    return {
+        "customer_id": int(table["customer"][row]),
+        "terminal_id": int(table["terminal"][row]),
+        "amount": float(table["amount"][row]),
+        "timestamp": float(table["time"][row]),
+    }
+
+
+def build(config: dict[str, Any], seed: int, data) -> FraudPredictor:
+    return FraudPredictor(p.assemble(config, seed, data))

@@ -1,0 +1,233 @@
+"""A model registry on the lab's SQL database: numbered versions per study with their config, seed,
+data identity, metrics and artifact, plus MLflow-style aliases (`champion`, `challenger`: mutable
+pointers, unique per study) and the alias history MLflow lacks (when, from, to)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+
+from engine.schema import migrate
+from engine.serving import artifact
+from engine.study import Dataset, Study, get_study, run
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+ALIASES = (CHAMPION, CHALLENGER)
+
+
+class RegistryError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    study: str
+    version: int
+    created_at: float
+    config: dict[str, Any]
+    seed: int
+    data: dict[str, Any]  # {"world": {knob: value}} or {"upload": content hash}
+    metrics: dict[str, float]
+    artifact: str
+    sha256: str
+    size_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class AliasEvent:
+    alias: str
+    at: float
+    from_version: int | None
+    to_version: int | None
+    action: str  # promote | rollback | set
+
+
+class Registry:
+    def __init__(self, engine: Engine, root: Path | None = None):
+        self.engine = engine
+        self.root = root or artifact.data_dir() / "artifacts"
+        migrate(engine)
+
+    @classmethod
+    def from_url(cls, url: str, root: Path | None = None) -> Registry:
+        return cls(create_engine(url), root)
+
+    # -- versions ----------------------------------------------------------------------------------
+    def register(
+        self, study: Study | str, config: dict[str, Any], seed: int = 0, data: Dataset | None = None
+    ) -> ModelVersion:
+        """Train (or reuse) `config`, write its Predictor as an artifact, record it as the next version."""
+        study = get_study(study) if isinstance(study, str) else study
+        if study.serving is None:
+            raise RegistryError(f"the {study.id} study declares nothing to serve")
+        result = run(study, config, seed, data)
+        predictor = study.serving.build(result.config, result.seed, data)
+        identity = (
+            {"upload": data.token}
+            if data
+            else {"world": {k.id: result.config[k.id] for k in study.knobs if k.world}, "seed": seed}
+        )
+        with self.engine.begin() as c:
+            number = (
+                c.execute(
+                    text("SELECT MAX(version) FROM model_versions WHERE study = :s"), {"s": study.id}
+                ).scalar()
+                or 0
+            ) + 1
+            path = self.root / study.id / f"v{number}.pkl"
+            sha256, size = artifact.save(predictor, path)
+            c.execute(
+                text(
+                    "INSERT INTO model_versions (study, version, created_at, config, seed, data, metrics, "
+                    "artifact, sha256, size_bytes) VALUES (:study, :version, :at, :config, :seed, :data, "
+                    ":metrics, :artifact, :sha256, :size)"
+                ),
+                {
+                    "study": study.id,
+                    "version": number,
+                    "at": time.time(),
+                    "config": json.dumps(result.config),
+                    "seed": result.seed,
+                    "data": json.dumps(identity),
+                    "metrics": json.dumps(_finite(result.metrics)),
+                    "artifact": str(path),
+                    "sha256": sha256,
+                    "size": size,
+                },
+            )
+        return self.get(study.id, number)
+
+    def versions(self, study: str) -> list[ModelVersion]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                text("SELECT * FROM model_versions WHERE study = :s ORDER BY version"), {"s": study}
+            ).mappings()
+            return [_version(row) for row in rows]
+
+    def get(self, study: str, version: int) -> ModelVersion:
+        with self.engine.connect() as c:
+            row = (
+                c.execute(
+                    text("SELECT * FROM model_versions WHERE study = :s AND version = :v"),
+                    {"s": study, "v": int(version)},
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise RegistryError(f"{study} has no version {version}")
+        return _version(row)
+
+    def resolve(self, study: str, version: int | str | None = None) -> ModelVersion:
+        """A version number, an alias, or None for the champion (else the newest version)."""
+        if isinstance(version, str) and not version.isdigit():
+            number = self.aliases(study).get(version)
+            if number is None:
+                raise RegistryError(f"{study} has no version with the alias '{version}'")
+            return self.get(study, number)
+        if version is not None:
+            return self.get(study, int(version))
+        versions = self.versions(study)
+        if not versions:
+            raise RegistryError(f"{study} has no registered version yet: register one first")
+        return self.get(study, self.aliases(study).get(CHAMPION, versions[-1].version))
+
+    def load(self, model: ModelVersion):
+        return artifact.load(Path(model.artifact), model.sha256)
+
+    # -- aliases -----------------------------------------------------------------------------------
+    def aliases(self, study: str) -> dict[str, int]:
+        with self.engine.connect() as c:
+            rows = c.execute(text("SELECT alias, version FROM model_aliases WHERE study = :s"), {"s": study})
+            return {alias: version for alias, version in rows}
+
+    def set_alias(self, study: str, alias: str, version: int, action: str = "set") -> None:
+        if alias not in ALIASES:
+            raise RegistryError(f"unknown alias '{alias}'; use one of {', '.join(ALIASES)}")
+        self.get(study, version)  # raises for an unknown version
+        current = self.aliases(study).get(alias)
+        if current == version:
+            return
+        with self.engine.begin() as c:
+            c.execute(
+                text("DELETE FROM model_aliases WHERE study = :s AND alias = :a"), {"s": study, "a": alias}
+            )
+            c.execute(
+                text("INSERT INTO model_aliases (study, alias, version) VALUES (:s, :a, :v)"),
+                {"s": study, "a": alias, "v": version},
+            )
+            c.execute(
+                text(
+                    "INSERT INTO alias_events (study, alias, at, from_version, to_version, action) "
+                    "VALUES (:s, :a, :at, :f, :t, :action)"
+                ),
+                {"s": study, "a": alias, "at": time.time(), "f": current, "t": version, "action": action},
+            )
+
+    def promote(self, study: str, version: int) -> None:
+        """Move `champion` to `version`."""
+        self.set_alias(study, CHAMPION, int(version), "promote")
+
+    def rollback(self, study: str) -> int:
+        """Move `champion` back to the version that held it before the promotion that put the
+        current one there; returns that version."""
+        current = self.aliases(study).get(CHAMPION)
+        if current is None:
+            raise RegistryError(f"{study} has no champion to roll back")
+        for event in reversed(self.history(study)):
+            if event.alias == CHAMPION and event.action == "promote" and event.to_version == current:
+                if event.from_version is None:
+                    break
+                self.set_alias(study, CHAMPION, event.from_version, "rollback")
+                return event.from_version
+        raise RegistryError(f"version {current} of {study} was the first champion: nothing to roll back to")
+
+    def history(self, study: str) -> list[AliasEvent]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                text(
+                    "SELECT alias, at, from_version, to_version, action FROM alias_events "
+                    "WHERE study = :s ORDER BY at"
+                ),
+                {"s": study},
+            )
+            return [AliasEvent(*row) for row in rows]
+
+
+def diff(a: ModelVersion, b: ModelVersion) -> dict[str, dict[str, tuple[Any, Any]]]:
+    """What differs between two versions: {"config": {knob: (a, b)}, "metrics": {key: (a, b)}}."""
+    return {
+        part: {
+            key: (getattr(a, part).get(key), getattr(b, part).get(key))
+            for key in dict.fromkeys([*getattr(a, part), *getattr(b, part)])
+            if getattr(a, part).get(key) != getattr(b, part).get(key)
+        }
+        for part in ("config", "metrics")
+    }
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
+    return {k: (v if v == v and abs(v) != float("inf") else None) for k, v in metrics.items()}
+
+
+def _version(row) -> ModelVersion:
+    return ModelVersion(
+        study=row["study"],
+        version=row["version"],
+        created_at=row["created_at"],
+        config=json.loads(row["config"]),
+        seed=row["seed"],
+        data=json.loads(row["data"]),
+        metrics=json.loads(row["metrics"]),
+        artifact=row["artifact"],
+        sha256=row["sha256"],
+        size_bytes=row["size_bytes"],
+    )

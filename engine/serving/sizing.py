@@ -1,0 +1,46 @@
+"""What a capacity plan needs, measured now on a registered version."""
+
+from __future__ import annotations
+
+from engine.serving import batch as batch_job
+from engine.serving import capacity
+from engine.study import run
+
+
+def measure(study, model, predictor, inputs: capacity.Inputs, levels=(), hit_rate: float | None = None):
+    """What a plan needs, measured now: throughput per core (from a load test's levels when given,
+    else from in-process time per request), sizes and the batch job's time per row."""
+    traffic = predictor.traffic(200, seed=2)
+    per_request, _ = batch_job.online_ms(predictor, traffic, repeats=3)
+    meeting = [lv for lv in levels if lv.p99_ms <= inputs.slo_p99_ms and lv.errors == 0]
+    if meeting:
+        best = max(meeting, key=lambda lv: lv.rps)
+        rps, source = best.rps, f"load test at c={best.concurrency}"
+    else:
+        rps, source = 1000 / per_request, "in-process estimate"
+    job = batch_job.run_batch(predictor)
+    sizes = predictor.sizes()
+    if study.serving.hybrid_online_stages:
+        hybrid = _stage_share(study, model.config, model.seed)
+    elif hit_rate is not None:
+        hybrid = 1 - hit_rate
+    else:
+        hybrid = None
+    return capacity.Measured(
+        rps_per_core=rps,
+        source=source,
+        model_bytes=sizes["model"],
+        feature_bytes_fixed=sizes["features_fixed"],
+        feature_bytes_per_user=sizes["features_per_user"],
+        batch_ms_per_row=job.seconds * 1000 / max(job.rows, 1),
+        batch_rows=predictor.batch_rows(inputs.dau, inputs.requests_per_user),
+        hybrid_share=hybrid,
+    )
+
+
+def _stage_share(study, config, seed: int) -> float:
+    """Share of the measured online time spent in the stages the hybrid pattern keeps online."""
+    stages = run(study, config, seed).stage_ms()
+    online = {s.id for s in study.stages if s.online and s.id in stages}
+    kept = set(study.serving.hybrid_online_stages) & online
+    return sum(stages[s] for s in kept) / max(sum(stages[s] for s in online), 1e-12)

@@ -1,0 +1,128 @@
+"""Pieces of the Production page: the session's endpoint, cached artifacts and measurements, and
+the plotly charts (drawn once per action, so plotly's per-chart cost is paid once)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine import palette
+from engine.serving import batch, process
+from engine.serving.loadtest import Level, knee
+from engine.serving.registry import ModelVersion, Registry
+from engine.study import Study
+from ui.knobs import widget_key
+
+
+def current_design(study: Study) -> dict[str, Any]:
+    """The design on the study page in this session (its knob widgets), else the defaults."""
+    return {k.id: st.session_state.get(widget_key(study, k), k.default) for k in study.knobs}
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def predictor(study_id: str, version: int, sha256: str, _registry: Registry, _model: ModelVersion):
+    """A registered version's artifact, loaded once per process (checked against its sha256)."""
+    return _registry.load(_model)
+
+
+# -- the endpoint of this session ---------------------------------------------------------------
+def server(study: Study) -> process.ServerProcess | None:
+    handle = st.session_state.get(f"{study.id}.server")
+    if handle is not None and not handle.alive:  # it stopped itself (idle) or was killed
+        st.session_state.pop(f"{study.id}.server")
+        return None
+    return handle
+
+
+def start_server(study: Study, version: int, db_url: str, max_batch: int, max_wait_ms: float) -> None:
+    stop_server(study)
+    st.session_state[f"{study.id}.server"] = process.start(study.id, version, db_url, max_batch, max_wait_ms)
+
+
+def stop_server(study: Study) -> None:
+    handle = st.session_state.pop(f"{study.id}.server", None)
+    if handle is not None:
+        handle.stop()
+
+
+def uptime(handle: process.ServerProcess) -> str:
+    seconds = int(time.time() - handle.started_at)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+# -- charts ----------------------------------------------------------------------------------------
+def _layout(fig: go.Figure, x: str, y: str) -> go.Figure:
+    fig.update_layout(
+        height=340,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title=x,
+        yaxis_title=y,
+        legend={"orientation": "h", "y": 1.12},
+        template="plotly_white",
+    )
+    return fig
+
+
+def latency_throughput(levels: list[Level], slo_ms: float) -> go.Figure:
+    """p50 and p99 against the throughput each concurrency reached; the knee marked."""
+    rps = [lv.rps for lv in levels]
+    labels = [f"c={lv.concurrency}" for lv in levels]
+    fig = go.Figure()
+    for name, values, colour in (
+        ("p50", [lv.p50_ms for lv in levels], palette.BLUE),
+        ("p99", [lv.p99_ms for lv in levels], palette.SERIES[1]),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=rps,
+                y=values,
+                name=name,
+                mode="lines+markers+text",
+                text=labels,
+                textposition="top left",
+                line={"color": colour},
+            )  # fmt: skip
+        )
+    fig.add_hline(
+        y=slo_ms, line={"color": palette.RED, "dash": "dash"}, annotation_text=f"p99 SLO {slo_ms:g} ms"
+    )
+    bend = knee(levels)
+    if bend is not None:
+        fig.add_vline(x=bend.rps, line={"color": palette.GREY, "dash": "dot"}, annotation_text="knee")
+    fig.update_yaxes(type="log")
+    return _layout(fig, "throughput (requests/s)", "latency (ms, log scale)")
+
+
+def batch_vs_online(rows_per_s: dict[str, float]) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=list(rows_per_s.values()),
+            y=list(rows_per_s),
+            orientation="h",
+            marker={"color": [palette.SERIES[i % len(palette.SERIES)] for i in range(len(rows_per_s))]},
+            text=[f"{v:,.0f}/s" for v in rows_per_s.values()],
+            textposition="auto",
+        )
+    )
+    fig.update_xaxes(type="log")
+    fig.update_layout(height=260)
+    return _layout(fig, "rows (requests) per second, log scale", "")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def batch_job(study_id: str, version: int, sha256: str, _predictor) -> dict[str, Any]:
+    """The batch job, its replay against live traffic, and in-process online time per request."""
+    job = batch.run_batch(_predictor)
+    replay = batch.replay(_predictor, job, _predictor.traffic(2000, seed=1))
+    online_ms, online_noise = batch.online_ms(_predictor, _predictor.traffic(200, seed=2))
+    return {
+        **job.to_dict(),
+        "hit_rate": replay.hit_rate,
+        "fallbacks": replay.fallbacks,
+        "online_ms": online_ms,
+        "online_noise_ms": online_noise,
+        "keys": len(job.table),
+    }

@@ -1,0 +1,25 @@
+"""Choosing a study, the same way on every page that has a study picker."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import engine
+from engine.study import Study
+
+
+def pick_study() -> Study:
+    """The study named by `?study=<id>`. Synced by hand: a bound selectbox would put the formatted
+    title, not the id, into the URL."""
+    studies = {s.id: s for s in engine.list_studies()}
+    ids = list(studies)
+    requested = st.query_params.get("study")
+    chosen = st.sidebar.selectbox(
+        "Case study",
+        ids,
+        index=ids.index(requested) if requested in ids else 0,
+        key="study",
+        format_func=lambda i: studies[i].title,
+    )
+    st.query_params["study"] = chosen
+    return studies[chosen]
