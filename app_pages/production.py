@@ -253,7 +253,8 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
             "overhead_ms": st.column_config.NumberColumn(
                 "outside the handler ms",
                 format="%.2f",
-                help="Client-measured mean minus server time: network, HTTP and JSON at c=1; above it mostly queueing",
+                help="Client-measured mean minus server time: network, HTTP and JSON at c=1; above it "
+                "mostly queueing",
             ),
             "littles_law": st.column_config.NumberColumn(
                 "L = λ·W",
@@ -288,14 +289,12 @@ def batch_view(study: Study, registry: Registry) -> None:
     if model is None:
         return
     predictor = prod.predictor(study.id, model.version, model.sha256, registry, model)
-    if not st.button(
+    clicked = st.button(
         f"Run the batch job over {study.serving.population_label}", icon=":material/table_view:"
-    ):
-        if f"{study.id}.batch.{model.version}" not in st.session_state:
-            st.caption(
-                "The batch job scores the whole population with the same artifact the endpoint serves."
-            )
-            return
+    )
+    if not clicked and f"{study.id}.batch.{model.version}" not in st.session_state:
+        st.caption("The batch job scores the whole population with the same artifact the endpoint serves.")
+        return
     with st.spinner("Scoring the population…", show_time=True):
         job = prod.batch_job(study.id, model.version, model.sha256, predictor)
     st.session_state[f"{study.id}.batch.{model.version}"] = True
