@@ -13,9 +13,7 @@ navigation = st.navigation(
             icon=":material/record_voice_over:",
             url_path="interview",
         ),
-        st.Page(
-            "app_pages/production.py", title="Production", icon=":material/dns:", url_path="production"
-        ),
+        st.Page("app_pages/production.py", title="Production", icon=":material/dns:", url_path="production"),
         st.Page("app_pages/progress.py", title="Progress", icon=":material/insights:", url_path="progress"),
     ],
     position="top",

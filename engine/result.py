@@ -24,6 +24,10 @@ class RunResult:
     stages: list[StageTiming]
     artifacts: dict[str, Any] = field(default_factory=dict)
 
+    def noise(self, key: str) -> float:
+        """Half-width of a measured metric's noise band (0 for deterministic metrics)."""
+        return self.artifacts.get("noise", {}).get(key, 0.0)
+
     def stage_ms(self) -> dict[str, float]:
         return {s.name: s.ms for s in self.stages}
 

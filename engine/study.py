@@ -31,6 +31,9 @@ class Stage:
     timed: bool = True  # False: drawn, but its time is inside other stages (no 0.0 µs boxes)
 
 
+NO_CHANGE = "≈ no change"
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     key: str
@@ -51,12 +54,15 @@ class MetricSpec:
             return text
         return text + self.unit if self.unit.startswith("/") else f"{text} {self.unit}"
 
-    def format_delta(self, value: float, base: float | None) -> str | None:
+    def format_delta(self, value: float, base: float | None, noise: float = 0.0) -> str | None:
         """`value - base`, signed and formatted like the metric (percentages in points), or None when
-        either side is missing."""
+        either side is missing; "≈ no change" when the difference is inside the measurement's noise
+        band (`noise`: the two runs' half-widths added)."""
         if base is None or value != value or base != base:  # None or NaN
             return None
         diff = value - base
+        if not self.deterministic and abs(diff) <= noise:
+            return NO_CHANGE
         if self.fmt.endswith("%"):
             return f"{diff * 100:+.{self.fmt[1]}f} pp"
         return ("+" if diff >= 0 else "-") + self.format(abs(diff))

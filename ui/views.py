@@ -11,7 +11,7 @@ import streamlit as st
 from engine import palette
 from engine.graph import architecture, canvas_height, echarts_option, format_latency
 from engine.result import RunResult
-from engine.study import Study
+from engine.study import NO_CHANGE, Study
 from engine.tradeoffs import changed_knobs, pareto_front
 
 
@@ -22,11 +22,13 @@ def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys
         spec = study.metric(key)
         value = result.metrics[key]
         base = baseline.metrics[key] if baseline else None
+        noise = result.noise(key) + (baseline.noise(key) if baseline else 0.0)
+        delta = spec.format_delta(value, base, noise)
         column.metric(
             spec.label,
             spec.format(value),
-            delta=spec.format_delta(value, base),
-            delta_color="normal" if spec.higher_is_better else "inverse",
+            delta=delta,
+            delta_color="off" if delta == NO_CHANGE else "normal" if spec.higher_is_better else "inverse",
             help=spec.help,
             border=True,
         )
@@ -195,6 +197,11 @@ def compare_table(study: Study, left: RunResult, right: RunResult) -> pd.DataFra
     for spec in study.metrics:
         a, b = left.metrics[spec.key], right.metrics[spec.key]
         rows.append(
-            {"": spec.label, "A": spec.format(a), "B": spec.format(b), "B − A": spec.format_delta(b, a) or ""}
+            {
+                "": spec.label,
+                "A": spec.format(a),
+                "B": spec.format(b),
+                "B − A": spec.format_delta(b, a, left.noise(spec.key) + right.noise(spec.key)) or "",
+            }
         )
     return pd.DataFrame(rows).set_index("")

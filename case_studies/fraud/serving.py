@@ -36,7 +36,7 @@ class FraudPredictor(Predictor):
         return {
             "customer": int(field(body, "customer_id", int)),
             "terminal": int(field(body, "terminal_id", int)),
-            "amount": float(in_range("amount", field(body, "amount", (int, float)), 0.01, MAX_AMOUNT)),
+            "amount": float(in_range("amount", field(body, "amount", (int, float)), 0.0, MAX_AMOUNT)),
             "time": float(
                 in_range("timestamp", field(body, "timestamp", (int, float), self.end_time), 0, 1e12)
             ),

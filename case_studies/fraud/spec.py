@@ -374,8 +374,8 @@ STUDY = Study(
     serving=Serving(
         build=lazy("case_studies.fraud.serving:build"),
         example={"customer_id": 17, "terminal_id": 3, "amount": 57.3, "timestamp": 15_000_000},
-        request_doc="customer_id, terminal_id: integers; amount: dollars > 0; timestamp: seconds on the "
-        "log's clock (default: the end of the log); transaction_id: optional, echoed",
+        request_doc="customer_id, terminal_id: integers; amount: dollars, 0 or more; timestamp: seconds on "
+        "the log's clock (default: the end of the log); transaction_id: optional, echoed",
         population_label="yesterday's payments",
     ),
 )

@@ -17,6 +17,7 @@ from case_studies.recommendation import models as m
 from case_studies.recommendation.upload import Interactions
 from case_studies.recommendation.world import FRESH_DAYS, World, freshness, generate_world
 from engine import metrics as rank_metrics
+from engine.measure import noise_band
 from engine.memo import Memo
 from engine.rerank import mmr
 from engine.serving.capacity import serving_cost
@@ -68,7 +69,8 @@ def run(config: dict[str, Any], seed: int, data: Interactions | None):
     metrics["cost_usd_month"] = serving_cost(
         serving_ms, prep.train.shape[0] * AUDIENCE_PER_USER, memory_bytes(prep, trained, ranker)
     )
-    noise = {"latency_ms": noise_ms, "cost_usd_month": metrics["cost_usd_month"] * noise_ms / serving_ms}
+    band = noise_band(serving_ms, noise_ms)
+    noise = {"latency_ms": band, "cost_usd_month": metrics["cost_usd_month"] * band / serving_ms}
     return metrics, stage_ms, {"noise": noise}
 
 

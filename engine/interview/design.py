@@ -9,6 +9,7 @@ from typing import Any
 from engine.interview.script import Choice, Script
 from engine.knobs import same_option
 from engine.result import RunResult
+from engine.study import NO_CHANGE
 
 Run = Callable[[dict[str, Any]], RunResult]  # config -> result, on the attempt's seed and world
 
@@ -37,12 +38,13 @@ def effects(script: Script, chosen: RunResult, other: RunResult) -> list[Effect]
     for key in (study.quality_metric, study.cost_metric):
         spec = study.metric(key)
         value, base = chosen.metrics[key], other.metrics[key]
-        unchanged = spec.format(value) == spec.format(base)
+        delta = spec.format_delta(value, base, chosen.noise(key) + other.noise(key))
+        unchanged = spec.format(value) == spec.format(base) or delta == NO_CHANGE
         out.append(
             Effect(
                 spec.label,
                 spec.format(value),
-                "" if unchanged else spec.format_delta(value, base),
+                "" if unchanged else delta,
                 None if unchanged else (value > base) == spec.higher_is_better,
             )
         )
@@ -55,7 +57,7 @@ def sentence(choice: Choice, value: Any, reference: Any, found: list[Effect]) ->
         return f"This is the reference design's choice ({label_of(choice, reference)})."
     parts = [f"{e.label} {e.delta} ({'better' if e.better else 'worse'})" for e in found if e.delta]
     head = f"Against {label_of(choice, reference)} (the reference)"
-    return f"{head}: " + ", ".join(parts) + "." if parts else f"{head}: no measurable change."
+    return f"{head}: " + ", ".join(parts) + "." if parts else f"{head}: no change outside the noise."
 
 
 def label_of(choice: Choice, value: Any) -> str:

@@ -53,7 +53,7 @@ def start_server(
             "--browser.gatherUsageStats=false",
         ],
         cwd=ROOT,
-        env={**os.environ, "MLSD_LAB_DB": f"sqlite:///{db}"},
+        env={**os.environ, "MLSD_LAB_DB": f"sqlite:///{db}", "MLSD_LAB_DATA": str(log_path.parent)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -5,7 +5,7 @@ import pytest
 
 import engine
 from engine.content import load_steps, render
-from engine.graph import architecture, echarts_option
+from engine.graph import architecture, echarts_option, format_latency
 
 STUDY = engine.get_study("recommendation")
 STEPS = [
@@ -34,8 +34,16 @@ def test_graph_edges_join_real_stages_and_every_online_stage_is_timed(study):
     stage_ids = {s.id for s in study.stages}
     assert {node for edge in study.flow for node in edge} == stage_ids
     timed = engine.run(study, {}, seed=0).stage_ms()
-    first = study.stages[0].id  # the caller (user, transaction) has no latency of its own
-    assert {s.id for s in study.stages} - {first} <= set(timed)
+    assert {s.id for s in study.stages if s.timed} == set(timed)  # untimed boxes show no figure
+    for stage in study.stages:
+        if stage.timed:  # a stage drawn with a time does real work: never "0.0 µs"
+            assert timed[stage.id] > 0
+            assert "0.0 µs" not in format_latency(timed[stage.id], stage.online)
+
+
+def test_a_search_without_a_re_ranker_draws_no_training_time():
+    timed = engine.run("search", {"rerank_depth": 0}, seed=0).stage_ms()
+    assert "Ranker_Training" not in timed and "Catalogue_Index" in timed
 
 
 def test_walkthrough_numbers_follow_the_knobs():

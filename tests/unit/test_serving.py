@@ -1,0 +1,251 @@
+"""The Production lab's engine: the endpoint answers as the pipeline does, refuses bad requests,
+the registry keeps its versions and alias history, and the load test, batch job and capacity plan
+measure what they claim."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import engine
+from engine.serving import batch, capacity, loadtest, process
+from engine.serving.artifact import ArtifactError
+from engine.serving.registry import CHAMPION, Registry, RegistryError
+
+STUDIES = [s.id for s in engine.list_studies() if s.serving]
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return Registry.from_url(os.environ["MLSD_LAB_DB"])
+
+
+@pytest.fixture(scope="module")
+def versions(registry):
+    return {study: registry.register(study, {}, seed=0) for study in STUDIES}
+
+
+@pytest.fixture(scope="module")
+def servers(versions):
+    started = {study: process.start(study, model.version) for study, model in versions.items()}
+    yield started
+    for server in started.values():
+        server.stop()
+
+
+def post(port: int, body: bytes | str, headers=None) -> tuple[int, dict, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(
+            "POST", "/v1/predict", body, {"Content-Type": "application/json", **(headers or {})}
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read()), dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_the_endpoint_answers_exactly_as_the_in_process_predictor(study, registry, versions, servers):
+    model = versions[study]
+    predictor = registry.load(model)
+    bodies = predictor.traffic(40, seed=5)
+    for body in bodies:
+        status, answer, headers = post(servers[study].port, json.dumps(body))
+        assert status == 200
+        assert answer.pop("model_version") == model.version
+        assert headers["x-model-version"] == str(model.version)
+        assert float(headers["x-server-time-ms"]) > 0
+        assert answer == json.loads(json.dumps(predictor.predict([predictor.parse(body)])[0]))
+
+
+def test_recommendation_serving_has_no_skew_against_the_pipeline(registry, versions):
+    """The served slates are the ones the pipeline evaluated (same models, same code path)."""
+    from case_studies.recommendation import pipeline
+
+    predictor = registry.load(versions["recommendation"])
+    prep, trained, ranker = pipeline.assemble(versions["recommendation"].config, 0, None)
+    _, final, *_ = pipeline._timed_serving(prep, trained, ranker, versions["recommendation"].config)
+    users = prep.request_ids[:30].tolist()
+    served = predictor.predict([predictor.parse({"user_id": u, "k": 10}) for u in users])
+    assert [[i["item_id"] for i in a["items"]] for a in served] == final[:30].tolist()
+
+
+def test_fraud_scores_match_the_pipeline_features_for_logged_payments(registry, versions):
+    from case_studies.fraud import pipeline
+
+    predictor = registry.load(versions["fraud"])
+    system = pipeline.assemble(versions["fraud"].config, 0, None)
+    rows = np.flatnonzero(system.log.day >= system.log.test_start)[:50]
+    expected = system.deployments[0].model.predict_proba(system.x[rows])[:, 1]
+    bodies = [
+        {"customer_id": int(system.log.customer[r]), "terminal_id": int(system.log.terminal[r]),
+         "amount": float(system.log.amount[r]), "timestamp": float(system.log.time[r])}
+        for r in rows
+    ]  # fmt: skip
+    served = [a["score"] for a in predictor.predict([predictor.parse(b) for b in bodies])]
+    assert np.allclose(served, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "named"),
+    [
+        ('{"terminal_id": 1, "amount": 5}', 422, "customer_id"),
+        ('{"customer_id": "x", "terminal_id": 1, "amount": 5}', 422, "customer_id"),
+        ('{"customer_id": 1, "terminal_id": 1, "amount": -5}', 422, "amount"),
+        ('{"customer_id": true, "terminal_id": 1, "amount": 5}', 422, "customer_id"),
+        ("[1, 2]", 422, "body"),
+        ("not json", 400, "JSON"),
+        ("{" + " " * 20_000 + "}", 413, "bytes"),
+    ],
+)
+def test_bad_requests_get_a_4xx_that_names_the_problem_and_the_server_stays_up(servers, body, status, named):
+    server = servers["fraud"]
+    got, answer, _ = post(server.port, body)
+    assert got == status
+    assert named in answer["error"]
+    assert server.get("/healthz")[0] == 200
+
+
+def test_an_unknown_user_gets_the_popular_fallback_flagged(servers):
+    status, answer, _ = post(servers["recommendation"].port, '{"user_id": "someone-new", "k": 5}')
+    assert status == 200 and len(answer["items"]) == 5
+    assert answer["fallback"].startswith("popular")
+    status, known, _ = post(servers["recommendation"].port, '{"user_id": 3, "k": 5}')
+    assert known["fallback"] is None and known["items"] != answer["items"]
+
+
+def test_model_and_metrics_routes_report_the_version_and_count_requests(servers, versions):
+    server = servers["search"]
+    info = server.model()
+    assert info["version"] == versions["search"].version and info["sha256"] == versions["search"].sha256
+    post(server.port, '{"query": "red trainers"}')
+    status, text = server.get("/metrics")
+    assert status == 200
+    assert 'mlsd_requests_total{route="/v1/predict",code="200"' in text
+    assert "mlsd_predict_seconds_bucket" in text and 'le="+Inf"' in text
+
+
+def test_the_registry_survives_a_restart_and_rollback_restores_the_previous_champion(tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    first = Registry.from_url(url, tmp_path / "artifacts")
+    v1 = first.register("fraud", {}, 0).version
+    v2 = first.register("fraud", {"model": "random_forest"}, 0).version
+    first.promote("fraud", v1)
+    first.promote("fraud", v2)
+    again = Registry.from_url(url, tmp_path / "artifacts")  # a new process would see the same
+    assert [v.version for v in again.versions("fraud")] == [v1, v2]
+    assert again.aliases("fraud")[CHAMPION] == v2
+    assert again.rollback("fraud") == v1
+    assert again.aliases("fraud")[CHAMPION] == v1
+    moves = [(e.action, e.from_version, e.to_version) for e in again.history("fraud")]
+    assert moves == [("promote", None, v1), ("promote", v1, v2), ("rollback", v2, v1)]
+    with pytest.raises(RegistryError, match="first champion"):
+        again.rollback("fraud")
+    model = again.get("fraud", v2)
+    assert model.size_bytes == os.path.getsize(model.artifact)
+    assert again.load(model).threshold > 0
+    with open(model.artifact, "ab") as artifact:
+        artifact.write(b"tampered")
+    with pytest.raises(ArtifactError, match="sha256"):
+        again.load(model)
+
+
+def test_the_load_test_stops_at_its_request_cap_and_at_its_time_cap(servers, registry, versions):
+    server = servers["fraud"]
+    bodies = registry.load(versions["fraud"]).traffic(100, seed=1)
+    counted = loadtest.run_level(server.port, bodies, concurrency=4, max_requests=60, max_seconds=30)
+    assert counted.requests == 60 and counted.stopped_by == "requests" and counted.errors == 0
+    timed = loadtest.run_level(server.port, bodies, concurrency=2, max_requests=10**7, max_seconds=0.5)
+    assert timed.stopped_by == "time" and timed.seconds < 1.5
+    assert 0.8 < timed.littles_law_concurrency < 2.2  # L = λW holds for a closed loop of 2 clients
+
+
+def test_batch_beats_online_per_row_by_more_than_ten_times_for_fraud(servers, registry, versions):
+    predictor = registry.load(versions["fraud"])
+    job = batch.run_batch(predictor)
+    online = loadtest.run_level(servers["fraud"].port, predictor.traffic(200, 2), 1, 300, 10)
+    assert job.rows > 1000
+    assert job.rows_per_s > 10 * online.rps
+
+
+def test_recommendation_batch_beats_online_and_covers_known_users_only(registry, versions):
+    predictor = registry.load(versions["recommendation"])
+    job = batch.run_batch(predictor)
+    online_ms, _ = batch.online_ms(predictor, predictor.traffic(100, seed=3), repeats=3)
+    assert job.rows_per_s > 1.5 * 1000 / online_ms  # vectorised over users, without HTTP
+    replay = batch.replay(predictor, job, predictor.traffic(2000, seed=4))
+    assert 0.85 < replay.hit_rate < 1.0 and set(replay.fallbacks) == {"new user"}
+
+
+def test_capacity_cores_grow_linearly_with_daily_users():
+    measured = capacity.Measured(
+        rps_per_core=100, source="test", model_bytes=10**7, feature_bytes_fixed=0,
+        feature_bytes_per_user=100, batch_ms_per_row=0.1, batch_rows=10**6, hybrid_share=0.5,
+    )  # fmt: skip
+    cores = {}
+    for dau in (10**6, 2 * 10**6, 4 * 10**6):
+        lines = {line.label: line for line in capacity.plan(capacity.Inputs(dau=dau), measured)}
+        cores[dau] = lines["Cores"].value
+        assert f"{dau:,} DAU" in lines["Average QPS"].formula
+    assert cores[2 * 10**6] / cores[10**6] == pytest.approx(2, rel=0.05)
+    assert cores[4 * 10**6] / cores[10**6] == pytest.approx(4, rel=0.05)
+
+
+def test_serving_cost_grows_with_the_audience():
+    small = engine.run("recommendation", {"scale": 1}, seed=0).metrics["cost_usd_month"]
+    large = engine.run("recommendation", {"scale": 5}, seed=0).metrics["cost_usd_month"]
+    assert large > 3 * small
+
+
+def test_a_small_pool_change_is_within_noise_and_a_large_one_is_not():
+    spec = engine.get_study("recommendation").metric("latency_ms")
+
+    def delta(a: int, b: int) -> str:
+        first = engine.run("recommendation", {"candidates": a}, seed=0)
+        second = engine.run("recommendation", {"candidates": b}, seed=0)
+        noise = first.noise("latency_ms") + second.noise("latency_ms")
+        return spec.format_delta(second.metrics["latency_ms"], first.metrics["latency_ms"], noise)
+
+    assert delta(200, 210) == "≈ no change"
+    assert delta(50, 500).startswith("+")
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_two_runs_of_the_same_design_differ_in_latency_only_within_noise(study):
+    spec_key = next(m.key for m in engine.get_study(study).metrics if m.unit == "ms" and not m.deterministic)
+    spec = engine.get_study(study).metric(spec_key)
+    first = engine.run(study, {}, seed=0)
+    second = engine.run(study, {}, seed=0)
+    noise = first.noise(spec_key) + second.noise(spec_key)
+    assert noise > 0
+    assert spec.format_delta(second.metrics[spec_key], first.metrics[spec_key], noise) == "≈ no change"
+
+
+def test_a_server_stops_when_the_process_that_started_it_dies(registry, versions, tmp_path):
+    """kill -9 of the app: its endpoint notices its parent is gone and exits."""
+    script = (
+        "import sys, time; from engine.serving import process; "
+        f"s = process.start('fraud', {versions['fraud'].version}); "
+        "print(s.process.pid, flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=process.ROOT
+    )
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{child}"):
+        with open(f"/proc/{child}/stat") as stat:
+            if stat.read().split()[2] == "Z":
+                break
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{child}") or open(f"/proc/{child}/stat").read().split()[2] == "Z"
