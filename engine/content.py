@@ -3,7 +3,10 @@
 - `{{ndcg@10}}`: a metric of the current run, formatted by its spec;
 - `{{ndcg@10 | ranker=none, candidate_model=popularity}}`: the same metric for a variant of the
   current configuration (the variant is run on demand, so the number is live too);
-- `{{config.candidates}}`: a knob's current value; `{{stage.Ranking}}`: a stage's measured latency.
+- `{{config.candidates}}`: a knob's current value; `{{stage.Ranking}}`: a stage's measured latency;
+- `{{serving.online_ms}}`, `{{serving.rows_per_s}}`, `{{serving.batch_speedup}}`, `{{serving.hit_rate}}`:
+  batch against online inference, measured on the design's served system (simulated world only, so
+  the interview's model answers use them, not the walkthroughs, which also run on uploads).
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ def render(
             source = run_variant({**result.config, **overrides})
         if name.startswith("config."):
             return str(source.config[name.removeprefix("config.")])
+        if name.startswith("serving."):
+            from engine.serving.sizing import design_profile, format_profile
+
+            return format_profile(
+                design_profile(study, source.config, source.seed), name.removeprefix("serving.")
+            )
         if name.startswith("stage."):
             stage = study.stage(name.removeprefix("stage."))
             return format_latency(source.stage_ms()[stage.id], stage.online)

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.interview.design import design_config, effects, sentence
+from engine.interview.design import SERVING_MODE, design_config, effects, sentence, serving_sentence
 from engine.interview.export import minutes
 from engine.interview.followups import triggered
 from engine.interview.scoring import HINT_COST
@@ -100,6 +100,11 @@ def choices_panel(store: Store, script: Script, attempt: Attempt, step: Step) ->
         for choice in step.choices:
             _choice_widget(store, attempt, choice)
         live = [c for c in step.choices if script.is_knob(c.id) and c.id in attempt.choices]
+        mode = attempt.choices.get(SERVING_MODE) if any(c.id == SERVING_MODE for c in step.choices) else None
+        if mode is not None:
+            with st.spinner("Measuring batch and online inference on your design…"):
+                text = serving_sentence(script, mode, design_config(script, attempt.choices), attempt.seed)
+            st.caption(f"**{script.choice(SERVING_MODE).question}** {text}")
         if not live:
             st.caption("Pick an option and the lab runs your design on the study's world.")
             return

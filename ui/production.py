@@ -115,14 +115,4 @@ def batch_vs_online(rows_per_s: dict[str, float]) -> go.Figure:
 @st.cache_data(max_entries=16, show_spinner=False)
 def batch_job(study_id: str, version: int, sha256: str, _predictor) -> dict[str, Any]:
     """The batch job, its replay against live traffic, and in-process online time per request."""
-    job = batch.run_batch(_predictor)
-    replay = batch.replay(_predictor, job, _predictor.traffic(2000, seed=1))
-    online_ms, online_noise = batch.online_ms(_predictor, _predictor.traffic(200, seed=2))
-    return {
-        **job.to_dict(),
-        "hit_rate": replay.hit_rate,
-        "fallbacks": replay.fallbacks,
-        "online_ms": online_ms,
-        "online_noise_ms": online_noise,
-        "keys": len(job.table),
-    }
+    return batch.profile(_predictor).to_dict()

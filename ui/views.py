@@ -62,6 +62,19 @@ def study_panels(study: Study, result: RunResult, baseline: RunResult | None) ->
             st.caption(panel.caption)
 
 
+def endpoint_caption(study: Study) -> None:
+    """The request path as the endpoint measured it, when this session load-tested one."""
+    last = st.session_state.get(f"{study.id}.loadtest")
+    if not last:
+        return
+    first = last["levels"][0]
+    st.caption(
+        f"Over HTTP (last load test on the Production page, v{last['version']}, c={first.concurrency}): "
+        f"p50 {first.p50_ms:.2f} ms, p99 {first.p99_ms:.2f} ms, {first.rps:,.0f} requests/s; "
+        f"{first.server_ms:.2f} ms of it inside the server."
+    )
+
+
 def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> None:
     """The system as a graph of its stages; clicking a node opens its details underneath."""
     state_key = f"{study.id}.node"
@@ -89,6 +102,7 @@ def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> N
         )
     else:
         st.caption("Blue: the request path. Grey: offline jobs. Click any stage for details.")
+    endpoint_caption(study)
     if selected in graph:
         stage_details(study, graph.nodes[selected], selected, result)
 

@@ -77,6 +77,16 @@ STAGES = (
         (1, 1),
         online=False,
     ),
+    Stage(
+        "Model_Registry",
+        "Model registry",
+        "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
+        "the `champion` alias names the version in production, and moving it back is a rollback. "
+        "Register and promote versions on the Production page.",
+        (0, 1),
+        online=False,
+        timed=False,
+    ),
 )
 
 FLOW = (
@@ -89,7 +99,8 @@ FLOW = (
     ("Review_Queue", "Labels"),
     ("Labels", "Retraining"),
     ("Labels", "Feature_Store"),
-    ("Retraining", "Model_Serving"),
+    ("Retraining", "Model_Registry"),
+    ("Model_Registry", "Model_Serving"),
 )
 
 KNOBS = (
@@ -184,7 +195,8 @@ KNOBS = (
         "never",
         "Retrain on the newest labels every one or two weeks: more training compute, and the model "
         "catches up with new fraud patterns once their labels arrive.",
-        ("Retraining", "Model_Serving"),
+        ("Retraining", "Model_Registry"),
+    ("Model_Registry", "Model_Serving"),
         options=("never", "biweekly", "weekly"),
     ),
     Knob(

@@ -80,7 +80,7 @@ class RecommendationPredictor(Predictor):
         return request[1]
 
     def miss_reason(self, request) -> str:
-        return "new user" if request[0] is None else "not in the batch"
+        return "new users" if request[0] is None else "not in the batch"
 
     def sizes(self) -> dict[str, int]:
         train = self.prep.train

@@ -75,6 +75,16 @@ STAGES = (
         (3, -1),
         online=False,
     ),
+    Stage(
+        "Model_Registry",
+        "Model registry",
+        "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
+        "the `champion` alias names the version in production, and moving it back is a rollback. "
+        "Register and promote versions on the Production page.",
+        (4, -1),
+        online=False,
+        timed=False,
+    ),
 )
 
 FLOW = (
@@ -87,7 +97,8 @@ FLOW = (
     ("Post_Processing", "User"),
     ("Event_Log", "Training"),
     ("Event_Log", "Feature_Store"),
-    ("Training", "Model_Serving"),
+    ("Training", "Model_Registry"),
+    ("Model_Registry", "Model_Serving"),
 )
 
 KNOBS = (

@@ -69,7 +69,7 @@ class SearchPredictor(Predictor):
         return " ".join(request[0].lower().split())
 
     def miss_reason(self, request) -> str:
-        return "tail query (not cached)"
+        return "tail queries (not cached)"
 
     def batch_rows(self, dau: int, requests_per_user: float) -> int:
         return len(self.head)  # the head is a fixed set of queries, whatever the traffic

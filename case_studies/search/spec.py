@@ -65,6 +65,16 @@ STAGES = (
         (3, -1),
         online=False,
     ),
+    Stage(
+        "Model_Registry",
+        "Model registry",
+        "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
+        "the `champion` alias names the version in production, and moving it back is a rollback. "
+        "Register and promote versions on the Production page.",
+        (4, -1),
+        online=False,
+        timed=False,
+    ),
 )
 
 FLOW = (
@@ -76,7 +86,8 @@ FLOW = (
     ("Post_Processing", "User"),
     ("Catalogue_Index", "Query_Understanding"),
     ("Catalogue_Index", "Retrieval"),
-    ("Ranker_Training", "Ranking"),
+    ("Ranker_Training", "Model_Registry"),
+    ("Model_Registry", "Ranking"),
 )
 
 KNOBS = (

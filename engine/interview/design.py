@@ -87,3 +87,56 @@ def alternatives(script: Script, choices: Mapping[str, Any], run: Run) -> list[A
             result = run({**design, choice.id: option})
             rows.append(Alternative(choice, option, same_option(design[choice.id], option), result))
     return rows
+
+
+SERVING_MODE = "serving_mode"  # the serving step's batch / online / hybrid choice
+
+
+def serving_sentence(script: Script, mode: str, design: dict[str, Any], seed: int) -> str:
+    """What the chosen serving pattern measures on the design's own served system."""
+    from engine.serving.sizing import design_profile, hybrid_share
+
+    study = script.study
+    p = design_profile(study, design, seed)
+    population = study.serving.population_label
+    if mode == "batch":
+        if p.hit_rate is None:
+            return (
+                f"Measured: a batch job scores {population} at {p.rows_per_s:,.0f} rows/s, "
+                f"{p.batch_speedup:.0f}× a single online call per row, but no request can be answered "
+                "from it: each one must be scored when it arrives."
+            )
+        missed = ", ".join(
+            f"{reason} {n / sum(p.fallbacks.values()):.0%}" for reason, n in p.fallbacks.items()
+        )
+        return (
+            f"Measured: the batch job scores {population} ({p.rows:,} rows) at {p.rows_per_s:,.0f} rows/s; "
+            f"{_per_row(p)}. Replaying live traffic against it, "
+            f"{p.hit_rate:.0%} of requests find a precomputed answer; the rest ({missed or 'none'}) need "
+            "an online fallback, and every answer is as stale as the last run."
+        )
+    if mode == "online":
+        return (
+            f"Measured: {p.online_ms:.2f} ms per request in process (± {p.online_noise_ms:.2f}), fresh "
+            f"for every request and paid on every request; {_per_row(p)}."
+        )
+    share = hybrid_share(study, design, seed, p.hit_rate)
+    if share is None:
+        return (
+            "Measured: nothing here can be precomputed per request, so the hybrid is online scoring with "
+            "precomputed features (the feature store's aggregates)."
+        )
+    return (
+        f"Measured: the hybrid keeps {share:.0%} of the online request time ({p.online_ms:.2f} ms per "
+        f"request in full) on the request path and moves the rest to the batch job "
+        f"({p.rows_per_s:,.0f} rows/s)."
+    )
+
+
+def _per_row(p) -> str:
+    if p.batch_speedup < 1.2:  # inside timing noise: say so rather than claim a win
+        return (
+            f"per row the batch job is no faster than online ({p.batch_speedup:.1f}×): each request is "
+            "computed on its own either way"
+        )
+    return f"per row the batch job is {p.batch_speedup:.1f}× cheaper than single online calls"

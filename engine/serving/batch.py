@@ -85,3 +85,42 @@ def replay(predictor: Predictor, batch: BatchRun, bodies: list[dict]) -> Replay:
         reason = predictor.miss_reason(request) if key is not None else "cannot be precomputed"
         misses[reason] = misses.get(reason, 0) + 1
     return Replay(len(bodies), hits, misses)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Batch against online for one trained system, measured in process: what the Production page's
+    batch view, the capacity plan and the interview's serving step quote."""
+
+    rows: int
+    seconds: float
+    rows_per_s: float
+    output_mb: float
+    online_ms: float  # per single request, parse + predict, warm median
+    online_noise_ms: float
+    hit_rate: float | None  # share of live traffic a batch computed at the start answers; None: cannot
+    fallbacks: dict[str, int]
+
+    @property
+    def batch_speedup(self) -> float:
+        """Rows per second of the batch job over requests per second of single online calls."""
+        return self.rows_per_s * self.online_ms / 1000
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "batch_speedup": self.batch_speedup}
+
+
+def profile(predictor: Predictor) -> Profile:
+    job = run_batch(predictor)
+    replayed = replay(predictor, job, predictor.traffic(2000, seed=1))
+    online, noise = online_ms(predictor, predictor.traffic(100, seed=2))
+    return Profile(
+        rows=job.rows,
+        seconds=job.seconds,
+        rows_per_s=job.rows_per_s,
+        output_mb=job.output_bytes / 1e6,
+        online_ms=online,
+        online_noise_ms=noise,
+        hit_rate=replayed.hit_rate if job.table else None,
+        fallbacks=replayed.fallbacks,
+    )

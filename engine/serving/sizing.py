@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.memo import Memo
 from engine.serving import batch as batch_job
 from engine.serving import capacity
 from engine.study import run
@@ -20,12 +21,7 @@ def measure(study, model, predictor, inputs: capacity.Inputs, levels=(), hit_rat
         rps, source = 1000 / per_request, "in-process estimate"
     job = batch_job.run_batch(predictor)
     sizes = predictor.sizes()
-    if study.serving.hybrid_online_stages:
-        hybrid = _stage_share(study, model.config, model.seed)
-    elif hit_rate is not None:
-        hybrid = 1 - hit_rate
-    else:
-        hybrid = None
+    hybrid = hybrid_share(study, model.config, model.seed, hit_rate)
     return capacity.Measured(
         rps_per_core=rps,
         source=source,
@@ -38,9 +34,43 @@ def measure(study, model, predictor, inputs: capacity.Inputs, levels=(), hit_rat
     )
 
 
+def hybrid_share(study, config: dict, seed: int, hit_rate: float | None) -> float | None:
+    """Share of the online request time the hybrid pattern still spends online: the stages it keeps
+    online (batch candidates, online ranking), else the requests a cache of precomputed answers
+    misses (head queries); None when nothing can be precomputed."""
+    if study.serving.hybrid_online_stages:
+        return _stage_share(study, config, seed)
+    return None if hit_rate is None else 1 - hit_rate
+
+
 def _stage_share(study, config, seed: int) -> float:
     """Share of the measured online time spent in the stages the hybrid pattern keeps online."""
     stages = run(study, config, seed).stage_ms()
     online = {s.id for s in study.stages if s.online and s.id in stages}
     kept = set(study.serving.hybrid_online_stages) & online
     return sum(stages[s] for s in kept) / max(sum(stages[s] for s in online), 1e-12)
+
+
+_profiles = Memo(max_entries=16)
+
+
+def design_profile(study, config: dict, seed: int, data=None) -> batch_job.Profile:
+    """Batch against online for a design run live (not a registered version), memoised: what the
+    interview's serving step and the walkthrough quote."""
+    key = (study.id, tuple(sorted(config.items())), seed, data.token if data else None)
+    return _profiles.get(key, lambda: batch_job.profile(study.serving.build(config, seed, data)))
+
+
+FORMATS = {
+    "online_ms": "{:.2f} ms",
+    "rows_per_s": "{:,.0f} rows/s",
+    "batch_speedup": "{:.1f}×",
+    "hit_rate": "{:.0%}",
+    "rows": "{:,}",
+}
+
+
+def format_profile(profile: batch_job.Profile, name: str) -> str:
+    """`{{serving.NAME}}` in content: one of FORMATS' names."""
+    value = getattr(profile, name)
+    return "n/a" if value is None else FORMATS[name].format(value)

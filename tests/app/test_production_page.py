@@ -1,0 +1,82 @@
+"""The Production page in AppTest: register, promote and roll back, serve, load-test, batch, plan."""
+
+import pytest
+
+import engine
+from engine.serving import process
+from tests.app.pages import open_page
+
+PAGE = "app_pages/production.py"
+
+
+@pytest.fixture
+def fresh_db(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLSD_LAB_DB", f"sqlite:///{tmp_path / 'lab.db'}")
+    monkeypatch.setenv("MLSD_LAB_DATA", str(tmp_path))
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def view(at, name):
+    at.segmented_control[0].set_value(name).run(timeout=180)
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("study", [s.id for s in engine.list_studies()])
+def test_the_page_opens_for_every_study_with_nothing_registered(fresh_db, study):
+    at = open_page(PAGE, study=study)
+    assert "No versions yet" in at.info[0].value
+    view(at, "Serve and load-test")
+    assert "Register a version first" in at.info[0].value
+
+
+def test_register_promote_roll_back_and_diff(fresh_db):
+    at = open_page(PAGE, study="fraud")
+    button(at, "Register this design").click().run(timeout=180)
+    at.session_state["fraud.model"] = "random_forest"  # as if moved on the study page
+    button(at, "Register this design").click().run(timeout=180)
+    assert not at.exception
+    versions = at.dataframe[0].value
+    assert list(versions["version"]) == [1, 2]
+    assert "model=random_forest" in versions["design"].iloc[1]
+    for version in (1, 2):
+        at.selectbox(key="fraud.alias_target").set_value(version).run()
+        button(at, "Promote to champion").click().run()
+    assert list(at.dataframe[0].value["alias"]) == ["", "champion"]
+    button(at, "Roll back champion").click().run()
+    assert list(at.dataframe[0].value["alias"]) == ["champion", ""]
+    history = at.dataframe[1].value
+    assert list(history["action"]) == ["promote", "promote", "rollback"]
+    changes = at.dataframe[2].value
+    assert "model" in list(changes["what"])
+
+
+def test_serve_load_test_batch_and_plan(fresh_db):
+    at = open_page(PAGE, study="fraud")
+    button(at, "Register this design").click().run(timeout=180)
+    view(at, "Serve and load-test")
+    button(at, "Start the endpoint").click().run(timeout=120)
+    assert "127.0.0.1" in at.success[0].value
+    assert any("curl -s -X POST http://127.0.0.1" in c.value for c in at.code)
+    at.multiselect(key="fraud.levels").set_value([1, 4]).run()
+    at.number_input(key="fraud.requests").set_value(100).run()
+    button(at, "Run the load test").click().run(timeout=120)
+    assert not at.exception
+    levels = at.dataframe[0].value
+    assert list(levels["concurrency"]) == [1, 4]
+    assert (levels["errors"] == 0).all() and (levels["requests"] == 100).all()
+    assert at.get("plotly_chart")
+    view(at, "Batch vs online")
+    next(b for b in at.button if b.label.startswith("Run the batch job")).click().run(timeout=180)
+    assert any("Nothing can be served from a batch" in m.value for m in at.markdown)
+    assert int(at.metric[0].value.replace(",", "")) > 1000  # yesterday's payments
+    view(at, "Capacity plan")
+    plan = at.dataframe[0].value
+    cores = plan.loc[plan[""] == "Cores"]
+    assert "load test at c=" in cores["how"].iloc[0]  # planned from the endpoint's measurement
+    view(at, "Serve and load-test")
+    button(at, "Stop the endpoint").click().run()
+    assert not process.running()
