@@ -212,9 +212,12 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
             progress=lambda share, lv: bar.progress(share, f"c={lv.concurrency}: {lv.rps:,.0f} req/s"),
         )  # fmt: skip
         bar.empty()
-        st.session_state[f"{study.id}.loadtest"] = {
-            "version": handle.version, "max_batch": handle.max_batch, "levels": results,
-        }  # fmt: skip
+        last = {"version": handle.version, "max_batch": handle.max_batch, "levels": results}
+        st.session_state[f"{study.id}.loadtest"] = last
+        label = prod.run_label(handle.version, handle.max_batch, handle.max_wait_ms)
+        runs = st.session_state.setdefault(f"{study.id}.loadtests", {})
+        runs.pop(label, None)  # the latest run goes last: its knee is marked
+        runs[label] = results
     last = st.session_state.get(f"{study.id}.loadtest")
     if not last:
         st.caption(
@@ -223,7 +226,10 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
         )
         return
     results = last["levels"]
-    st.plotly_chart(prod.latency_throughput(results, slo), key=f"{study.id}.latency_chart")
+    runs = st.session_state.get(f"{study.id}.loadtests", {})
+    st.plotly_chart(prod.latency_throughput(runs, slo), key=f"{study.id}.latency_chart")
+    if len(runs) > 1:
+        st.button("Clear earlier runs", on_click=keep_latest, args=(runs,), key=f"{study.id}.clear_runs")
     table = pd.DataFrame([lv.to_dict() for lv in results])
     st.dataframe(
         table[
@@ -281,7 +287,30 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
         info = handle.model() if handle.version == last["version"] else {}
         if "mean_batch" in info:
             notes.append(f"Micro-batching formed batches of {info['mean_batch']:.1f} requests on average.")
+    unbatched = runs.get(prod.run_label(last["version"], 1, 0))
+    if last["max_batch"] > 1 and unbatched:
+        notes += batching_effect(unbatched, results)
     st.markdown("\n".join(f"- {n}" for n in notes))
+
+
+def keep_latest(runs: dict) -> None:
+    label, levels = list(runs.items())[-1]
+    runs.clear()
+    runs[label] = levels
+
+
+def batching_effect(off: list, on: list) -> list[str]:
+    """Micro-batching against none, level by level where both runs measured the same concurrency."""
+    before = {lv.concurrency: lv for lv in off}
+    lines = []
+    for after in on:
+        if after.concurrency in before:
+            b = before[after.concurrency]
+            lines.append(
+                f"Micro-batching at c={after.concurrency}: {after.rps:,.0f} vs {b.rps:,.0f} req/s "
+                f"({after.rps / b.rps:.2f}×), p50 {after.p50_ms:.2f} vs {b.p50_ms:.2f} ms."
+            )
+    return lines
 
 
 def batch_view(study: Study, registry: Registry) -> None:
@@ -359,9 +388,7 @@ def capacity_view(study: Study, registry: Registry) -> None:
         pd.DataFrame(
             {
                 "": [line.label for line in lines],
-                "value": [
-                    f"{line.value:,.2f}" if line.value < 100 else f"{line.value:,.0f}" for line in lines
-                ],
+                "value": [_figure(line.value) for line in lines],
                 "unit": [line.unit for line in lines],
                 "how": [line.formula for line in lines],
             }
@@ -374,6 +401,12 @@ def capacity_view(study: Study, registry: Registry) -> None:
             "Throughput per core is an in-process estimate (1000 ÷ ms per request, no HTTP). Run a load test "
             "of this version to plan from the endpoint's measured throughput at the SLO."
         )
+
+
+def _figure(value: float) -> str:
+    if float(value).is_integer() or value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring this version…")

@@ -63,6 +63,13 @@ def format_latency(ms: float | None, online: bool) -> str:
     return f"{text} / request" if online else f"{text} / run"
 
 
+def _bend(start: tuple[float, float], end: tuple[float, float]) -> float:
+    """Curve an edge that would otherwise run straight through a box between its ends (same column
+    or row, two or more cells apart)."""
+    dx, dy = abs(end[0] - start[0]), abs(end[1] - start[1])
+    return 0.35 if (dx == 0 and dy >= 2) or (dy == 0 and dx >= 2) else 0.0
+
+
 def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, Any]:
     """An ECharts `graph` series: fixed positions, latency under each name, touched stages lit."""
     nodes = []
@@ -93,7 +100,14 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
             }
         )
     links = [
-        {"source": u, "target": v, "lineStyle": {"type": "solid" if graph.nodes[u]["online"] else "dashed"}}
+        {
+            "source": u,
+            "target": v,
+            "lineStyle": {
+                "type": "solid" if graph.nodes[u]["online"] else "dashed",
+                "curveness": _bend(graph.nodes[u]["pos"], graph.nodes[v]["pos"]),
+            },
+        }
         for u, v in graph.edges()
     ]
     return {

@@ -66,34 +66,57 @@ def _layout(fig: go.Figure, x: str, y: str) -> go.Figure:
     return fig
 
 
-def latency_throughput(levels: list[Level], slo_ms: float) -> go.Figure:
-    """p50 and p99 against the throughput each concurrency reached; the knee marked."""
-    rps = [lv.rps for lv in levels]
-    labels = [f"c={lv.concurrency}" for lv in levels]
+def latency_throughput(runs: dict[str, list[Level]], slo_ms: float) -> go.Figure:
+    """p50 (solid) and p99 (dashed) against the throughput each concurrency reached, one colour per
+    load-test run (batching off, on...); the knee of the latest run marked."""
     fig = go.Figure()
-    for name, values, colour in (
-        ("p50", [lv.p50_ms for lv in levels], palette.BLUE),
-        ("p99", [lv.p99_ms for lv in levels], palette.SERIES[1]),
-    ):
+    for index, (label, levels) in enumerate(runs.items()):
+        colour = palette.SERIES[index % len(palette.SERIES)]
+        for name, values, dash in (
+            ("p50", [lv.p50_ms for lv in levels], "solid"),
+            ("p99", [lv.p99_ms for lv in levels], "dash"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=[lv.rps for lv in levels],
+                    y=values,
+                    name=f"{name}, {label}",
+                    mode="lines+markers+text",
+                    text=[f"c={lv.concurrency}" for lv in levels],
+                    textposition="top left",
+                    line={"color": colour, "dash": dash},
+                )  # fmt: skip
+            )
+    # Lines and markers as traces, not add_hline/add_vline annotations: on a log axis plotly places
+    # those annotations at 10^value and stretches the axis to 10^100.
+    every = [lv.rps for levels in runs.values() for lv in levels]
+    fig.add_trace(
+        go.Scatter(
+            x=[min(every), max(every)],
+            y=[slo_ms, slo_ms],
+            name=f"p99 SLO {slo_ms:g} ms",
+            mode="lines",
+            line={"color": palette.RED, "dash": "dot"},
+        )  # fmt: skip
+    )
+    bend = knee(list(runs.values())[-1])
+    if bend is not None:
         fig.add_trace(
             go.Scatter(
-                x=rps,
-                y=values,
-                name=name,
-                mode="lines+markers+text",
-                text=labels,
-                textposition="top left",
-                line={"color": colour},
+                x=[bend.rps],
+                y=[bend.p50_ms],
+                name=f"knee (c={bend.concurrency})",
+                mode="markers",
+                marker={"symbol": "circle-open", "size": 18, "color": palette.INK, "line": {"width": 2}},
             )  # fmt: skip
         )
-    fig.add_hline(
-        y=slo_ms, line={"color": palette.RED, "dash": "dash"}, annotation_text=f"p99 SLO {slo_ms:g} ms"
-    )
-    bend = knee(levels)
-    if bend is not None:
-        fig.add_vline(x=bend.rps, line={"color": palette.GREY, "dash": "dot"}, annotation_text="knee")
     fig.update_yaxes(type="log")
     return _layout(fig, "throughput (requests/s)", "latency (ms, log scale)")
+
+
+def run_label(version: int, max_batch: int, max_wait_ms: float) -> str:
+    batching = f"batches ≤ {max_batch} within {max_wait_ms:g} ms" if max_batch > 1 else "no batching"
+    return f"v{version}, {batching}"
 
 
 def batch_vs_online(rows_per_s: dict[str, float]) -> go.Figure:

@@ -55,7 +55,7 @@ STAGES = (
         "Indexing",
         "Offline: tokenises the catalogue and builds the BM25 index, the dense vectors and the HNSW graph. "
         "The figure is the build time, per run.",
-        (2, -1),
+        (1, -1),
         online=False,
     ),
     Stage(
@@ -63,7 +63,7 @@ STAGES = (
         "Ranker training",
         "Offline: fits the re-ranker on training queries with graded judgments. The figure is its "
         "training time, per run.",
-        (3, -1),
+        (2, -1),
         online=False,
     ),
     Stage(
@@ -72,7 +72,7 @@ STAGES = (
         "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
         "the `champion` alias names the version in production, and moving it back is a rollback. "
         "Register and promote versions on the Production page.",
-        (4, -1),
+        (3, -1),
         online=False,
         timed=False,
     ),

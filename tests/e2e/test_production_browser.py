@@ -32,7 +32,7 @@ def test_register_serve_load_test_and_stop(app_url, page):
     wait_for_app(page, timeout=120_000)
     chart = page.get_by_test_id("stPlotlyChart")
     expect(chart).to_be_visible()
-    expect(chart.locator(".scatterlayer .trace")).to_have_count(2)  # p50 and p99
+    expect(chart.locator(".scatterlayer .trace").nth(2)).to_be_attached()  # p50, p99 and the SLO line
     expect(page.get_by_text("Little's law", exact=False)).to_be_visible()
     SHOTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1280, "height": 800})
