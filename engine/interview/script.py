@@ -25,6 +25,12 @@ class KeyPoint:
     point: str
     terms: tuple[str, ...] = ()
     pattern: str = ""
+    # How candidates say it in their own words: matched by character n-gram similarity, as is the
+    # point's own wording, where the terms are not enough.
+    phrasings: tuple[str, ...] = ()
+    # The point needs one of these in the evidence sentence or the next (a reason needs a cost; a
+    # quoted number needs a metric to belong to).
+    nearby: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,13 @@ def _key_point(raw: dict, dimensions: dict[str, str]) -> KeyPoint:
     if raw.get("pattern"):
         re.compile(raw["pattern"])
     return KeyPoint(
-        raw["dimension"], raw["level"], raw["point"], tuple(raw.get("terms", ())), raw.get("pattern", "")
+        raw["dimension"],
+        raw["level"],
+        raw["point"],
+        tuple(raw.get("terms", ())),
+        raw.get("pattern", ""),
+        tuple(raw.get("phrasings", ())),
+        tuple(raw.get("nearby", ())),
     )
 
 

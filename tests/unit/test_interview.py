@@ -15,8 +15,8 @@ from engine.interview.store import Attempt
 STRONG = {
     "requirements": "The business goal is engagement: watch time, not clickbait. I assume 100M users and "
     "20k requests per second, with a latency budget of 200 ms. Feedback is implicit watches.",
-    "framing": "Two-stage: candidate generation, then a ranking model (learning to rank). "
-    "Baseline: popularity.",
+    "framing": "It is a two-stage system: candidate generation, then a ranking model (learning to rank). "
+    "The baseline is popularity, which is what we must beat.",
     "data": "Train on the watch log: watches are positives, with negative sampling from unwatched "
     "videos. Split by time to avoid leakage; a feature store keeps training-serving skew away. "
     "Exposure bias matters.",
@@ -25,9 +25,10 @@ STRONG = {
     "at the cost of 3 ms.",
     "evaluation": "nDCG@10 of 0.45 offline, coverage and diversity, then an A/B test on watch time with "
     "enough sample size; offline and online metrics can disagree.",
-    "serving": "Batch precompute candidates, online ranking, ANN with HNSW, canary rollout, cache fallback.",
-    "monitoring": "Monitor latency and errors, drift with PSI, retrain daily, watch CTR. Feedback loop: "
-    "reserve exploration traffic, which protects revenue and user trust.",
+    "serving": "We batch precompute candidates and do the ranking online, with ANN over an HNSW index. "
+    "A new model goes out as a canary, and a cache is the fallback when a stage times out.",
+    "monitoring": "I monitor latency and errors, and drift with PSI; we retrain daily and watch CTR. "
+    "Against the feedback loop we reserve exploration traffic, which protects revenue and user trust.",
 }
 WEAK = {step: "I would use a neural network and deploy it." for step in STRONG}
 
@@ -94,7 +95,7 @@ def test_higher_levels_expect_more_points(script):
     counts = [len(script.expected(level)) for level in LEVELS]
     assert counts[0] < counts[1] < counts[2]
     # A junior-level answer meets the junior bar better than the staff bar.
-    junior = {"requirements": "The business goal is engagement; how many users and what latency?"}
+    junior = {"requirements": "The business goal is engagement. How many users and what latency?"}
     at = {level: score(script, junior, level)[0].auto for level in LEVELS}
     assert at["junior"] > at["senior"] > at["staff"]
 
