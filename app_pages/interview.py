@@ -125,13 +125,17 @@ def self_assessment(store: Store, script: Script, attempt: Attempt) -> None:
     st.subheader("Rate yourself", divider="gray")
     st.markdown(
         "Before the scores: how did each part go, on the interviewers' four-point scale? Your rating "
-        "is averaged with what your text covers, and counts up to one point above it."
+        "is averaged with what your text covers, and counts up to one point above it. Leave a part "
+        "unrated and only your text counts there."
     )
     with st.form("self"):
-        ratings = {
-            dimension: st.select_slider(title, list(RATINGS), value=2, format_func=RATINGS.get)
+        given = {
+            dimension: st.segmented_control(
+                title, list(RATINGS), format_func=RATINGS.get, key=f"{attempt.id}.rate.{dimension}"
+            )
             for dimension, title in script.dimensions.items()
         }
+        ratings = {dimension: value for dimension, value in given.items() if value is not None}
         submitted = st.form_submit_button("See my scores", type="primary", icon=":material/grading:")
     st.button(
         "Back to the interview",

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.data import DataError
+from engine.interview import cli as interview_cli
 from engine.knobs import KnobError
 from engine.serving import cli as serving_cli
 from engine.serving.artifact import ArtifactError
@@ -27,11 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     runner.add_argument("--data", type=Path, help="your own data: a file, or a folder of files (see `list`)")
     runner.add_argument("--json", action="store_true", help="print JSON (the default is a table)")
     serving_cli.add_commands(commands)
+    interview_cli.add_commands(commands)
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
             _print_list()
             return 0
+        if args.command == "interview":
+            return interview_cli.run(args)
         if args.command != "run":
             return serving_cli.run(args, _overrides)
         return _run(args)

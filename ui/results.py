@@ -10,7 +10,7 @@ from engine.content import render
 from engine.interview import load_script
 from engine.interview.design import Alternative, alternatives, label_of
 from engine.interview.export import minutes, to_markdown
-from engine.interview.scoring import DimensionScore, overall, score, verdict
+from engine.interview.scoring import DimensionScore, grade, score, verdict
 from engine.interview.script import Script
 from engine.interview.store import Attempt, Store
 from ui.interview import run_design
@@ -23,11 +23,18 @@ def show(store: Store, attempt: Attempt) -> None:
     scores = score(script, attempt.answers, attempt.level, attempt.hints, attempt.self_assessment)
     st.title(f"Your interview: {script.study.question}")
     st.caption(f"{attempt.level.capitalize()} level · attempt `{attempt.id}`")
-    value = overall(scores)
+    result = grade(script, scores, attempt.answers, attempt.elapsed, attempt.minutes)
     left, middle, right = st.columns(3)
-    left.metric("Overall", f"{value:.2f} / 4", help="Mean of the nine dimensions' scores.", border=True)
-    middle.metric("Hire signal", verdict(value), border=True)
+    left.metric(
+        "Overall",
+        f"{result.value:.2f} / 4",
+        help="Mean of the nine dimensions' scores, held down when too few steps were answered or too "
+        "little of the time was used.",
+        border=True,
+    )
+    middle.metric("Hire signal", result.signal, border=True)
     right.metric("Time used", f"{minutes(attempt.elapsed)} of {attempt.minutes}:00", border=True)
+    st.markdown(result.reason)
     coverage_map(script, attempt, scores)
     score_table(scores)
     missed_points(scores)

@@ -6,7 +6,7 @@ import re
 import time
 
 from engine.interview.design import label_of
-from engine.interview.scoring import DimensionScore, overall, verdict
+from engine.interview.scoring import DimensionScore, grade
 from engine.interview.script import Script
 from engine.interview.store import FOLLOW_UP, Attempt
 
@@ -25,13 +25,14 @@ def literal(body: str) -> str:
 
 def to_markdown(script: Script, attempt: Attempt, scores: list[DimensionScore]) -> str:
     budgets = script.budgets(attempt.minutes)
+    result = grade(script, scores, attempt.answers, attempt.elapsed, attempt.minutes)
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(attempt.created_at))
     lines = [
         f"# Mock interview: {script.study.question}",
         "",
         f"- Attempt `{attempt.id}`, started {when}, aimed at **{attempt.level}** level",
         f"- Time used {minutes(attempt.elapsed)} of {attempt.minutes}:00",
-        f"- Overall {overall(scores):.2f} / 4 ({verdict(overall(scores))})",
+        f"- Overall {result.value:.2f} / 4 ({result.signal}): {result.reason}",
         "",
         "## Scores",
         "",

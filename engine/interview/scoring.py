@@ -372,3 +372,43 @@ def verdict(value: float) -> str:
     if value >= 1.5:
         return "weak"
     return "very weak"
+
+
+MIN_TIME_SHARE = 0.25  # under a quarter of the interview's length, no design can be judged strong
+MIN_STEPS_FOR_STRONG = 5  # of the seven
+
+
+@dataclass(frozen=True)
+class Grade:
+    value: float
+    signal: str
+    reason: str  # the hire signal explained in one sentence
+
+
+def grade(
+    script: Script,
+    scores: list[DimensionScore],
+    answers: Mapping[str, str],
+    seconds: float | None = None,
+    minutes: int | None = None,
+) -> Grade:
+    """The overall grade as an interviewer would give it: the dimensions' mean, held down when too
+    few steps were answered or too little of the time was used, with the reason spelled out."""
+    value = overall(scores)
+    answered = [step for step, text in _text_by_step(script, answers).items() if text.strip()]
+    limits = []
+    if len(answered) < MIN_STEPS_FOR_STRONG:
+        value = min(value, 2.49)
+        limits.append(f"only {len(answered)} of {len(script.steps)} steps answered")
+    if seconds is not None and minutes and seconds < MIN_TIME_SHARE * minutes * 60:
+        value = min(value, 1.49)
+        limits.append(f"{seconds / 60:.0f} of {minutes} minutes used")
+    ranked = sorted((s for s in scores if s.expected), key=lambda s: s.final)
+    parts = [f"{len(answered)} of {len(script.steps)} steps answered"]
+    if ranked:
+        parts.append(f"strongest on {ranked[-1].title.lower()} ({ranked[-1].final:.1f})")
+        parts.append(f"weakest on {ranked[0].title.lower()} ({ranked[0].final:.1f})")
+    reason = f"{verdict(value).capitalize()}: " + ", ".join(parts)
+    if limits:
+        reason += "; held down because " + " and ".join(limits)
+    return Grade(round(value, 2), verdict(value), reason + ".")

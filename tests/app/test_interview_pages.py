@@ -103,13 +103,16 @@ def test_finishing_scores_the_attempt_and_fills_the_progress_page(store):
     at = open_page(INTERVIEW, attempt=attempt_id)
     button(at, "Finish the interview").click().run()
     assert at.subheader[0].value == "Rate yourself"
-    assert len(at.select_slider) == 9
-    at.button[0].click().run()  # "See my scores", ratings left at 2
+    assert len(at.button_group) == 9 and all(g.value is None for g in at.button_group)  # no default
+    at.button_group[0].set_value(4)  # rate only the requirements
+    at.button[0].click().run()  # "See my scores"
     assert not at.exception, at.exception
     assert store.get(attempt_id).finished
     assert at.title[0].value.startswith("Your interview")
     overall = next(m for m in at.metric if m.label == "Overall")
-    assert 0 < float(overall.value.split()[0]) < 2
+    assert 0 < float(overall.value.split()[0]) < 1.5  # two steps in no time: held down, and said why
+    assert any("held down because only 2 of 7 steps answered" in m.value for m in at.markdown)
+    assert store.get(attempt_id).self_assessment == {"requirements": 4}
     coverage = next(m.value for m in at.markdown if "badge" in m.value)
     assert "Deployment, monitoring and iteration: never reached" in coverage
     assert any(XSS in t.value for t in at.text)  # quoted as evidence, as plain text

@@ -1,0 +1,105 @@
+"""The grader against hand-graded answers (tests/data/graded), and against answers built to game it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import engine
+from engine.interview import load_script
+from engine.interview.agreement import GRADED, measure
+from engine.interview.scoring import evidence, grade, score
+
+STUDIES = [s.id for s in engine.list_studies()]
+
+
+@pytest.fixture(scope="module", params=STUDIES)
+def agreement(request):
+    return measure(request.param)
+
+
+def test_the_grader_ranks_answers_as_the_graders_did(agreement):
+    assert agreement.spearman >= 0.8, agreement
+    means = agreement.mean_by_label
+    assert means["strong"] > means["adequate"] > means["weak"] >= means["off_topic"]
+    assert means["strong"] >= 3.0 and means["off_topic"] <= 0.5
+
+
+def test_answers_built_to_game_the_grader_score_low(agreement):
+    scores = agreement.adversarial
+    for kind in ("keyword_lists", "pasted_terms", "questions_only", "negated"):
+        assert scores[kind] <= 1.0, (kind, scores)
+    assert scores["model_shuffled"] <= scores["model_answers"] - 1.5  # right words, wrong questions
+
+
+def test_the_model_answers_and_a_strong_answer_in_other_words_score_strong(agreement):
+    assert agreement.adversarial["model_answers"] >= 3.5, agreement.adversarial
+    assert agreement.adversarial["strong_paraphrase"] >= 2.5, agreement.adversarial
+
+
+@pytest.fixture(scope="module")
+def script():
+    return load_script("recommendation")
+
+
+def point(script, text):
+    return next(p for p in script.key_points if p.point.startswith(text))
+
+
+def test_a_question_never_counts_as_evidence(script):
+    cold = point(script, "Handles cold start")
+    assert evidence(cold, "Should we handle cold start for new users and new videos?") is None
+    assert evidence(cold, "New users get popular videos until they watch some: that is our cold start.")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Cold start isn't a problem worth handling here.",
+        "We don't need to handle cold start for new users.",
+        "I would never bother with cold start for new videos.",
+    ],
+)
+def test_a_negated_sentence_never_counts(script, sentence):
+    assert evidence(point(script, "Handles cold start"), sentence) is None
+
+
+def test_a_bare_list_of_terms_is_not_a_claim(script):
+    cold = point(script, "Handles cold start")
+    assert evidence(cold, "cold start. new users. fallback. popularity.") is None
+    assert evidence(cold, "cold start new users fallback popularity exploration two-tower") is None
+
+
+def test_the_quoted_evidence_is_the_sentence_that_makes_the_point(script):
+    text = (
+        "Questions first: what is the business goal, and should we handle cold start? "
+        "We will rank videos with a learned model. "
+        "For cold start, brand-new users get the popular videos of their region until they watch some."
+    )
+    quoted = evidence(point(script, "Handles cold start"), text)
+    assert quoted.startswith("For cold start, brand-new users")
+
+
+def test_two_minutes_of_a_thirty_minute_interview_cannot_be_strong(script):
+    model = json.loads((GRADED / "recommendation.json").read_text())["strong_paraphrase"]
+    scores = score(script, model, "senior")
+    quick = grade(script, scores, model, seconds=120, minutes=30)
+    full = grade(script, scores, model, seconds=28 * 60, minutes=30)
+    assert quick.value < 1.5 and quick.signal == "very weak" and "2 of 30 minutes" in quick.reason
+    assert full.value > quick.value
+
+
+def test_headless_scoring_prints_scores_with_their_evidence(tmp_path):
+    answers = {"requirements": "The business goal is long-term engagement, measured as watch time."}
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers))
+    command = [sys.executable, "-m", "engine", "interview", "score", "recommendation", "--answers", str(path)]
+    out = subprocess.run([*command, "--json"], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    requirements = next(d for d in result["dimensions"] if d["dimension"] == "requirements")
+    assert requirements["covered"][0]["evidence"] == answers["requirements"]
+    assert result["hire_signal"] == "very weak" and "1 of 7 steps answered" in result["reason"]
+    path.write_text('{"nonsense": "x"}')
+    bad = subprocess.run(command, capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown answer slots nonsense" in bad.stderr
