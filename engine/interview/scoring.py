@@ -27,12 +27,14 @@ HINT_COST = 0.5  # points off the hinted step's dimension, per hint
 SELF_MARGIN = 1.0  # a self-assessment counts up to this far above what the text shows
 POINTS_PER_SENTENCE = 3  # of a step's own points; how it argues and quantifies is not capped
 CROSS_CUTTING = frozenset({"tradeoffs", "numbers"})
-SIMILAR = 0.5  # cosine of character n-grams above which a sentence paraphrases a point
+SIMILAR = 0.3  # cosine of character n-grams that counts as a paraphrase (set by bench/grader.py)
 # Words with slashes, @, dashes or decimal points stay whole: "a/b", "ndcg@10", "trade-off", "0.45".
 TOKEN_PATTERN = r"(?u)[\w@]+(?:[/.\-][\w@]+)*"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# Clauses end at punctuation, and start at a connector, which stays with its clause: "because" is
+# itself a term ("justifies a choice with a reason").
 CLAUSE_END = re.compile(
-    r"[,;:()]|\b(?:but|while|whereas|although|though|instead|because|since|so that)\b", re.IGNORECASE
+    r"[,;:()]|(?=\b(?:but|while|whereas|although|though|instead|because|since|so that)\b)", re.IGNORECASE
 )
 NEGATIONS = frozenset(
     [
@@ -243,8 +245,12 @@ def _similarities(points: list[KeyPoint], sentences: list[str]) -> dict[tuple[in
     return best
 
 
+# A line break inside a paragraph is only wrapping; a blank line or a new bullet starts a sentence.
+WRAPPED_LINE = re.compile(r"\n(?!\s*\n|\s*(?:[-*•]|\d+[.)])\s)")
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
+    return [s.strip() for s in SENTENCE_END.split(WRAPPED_LINE.sub(" ", text)) if s and s.strip()]
 
 
 def covered_points(points: list[KeyPoint], text: str) -> dict[str, str]:
