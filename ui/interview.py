@@ -9,6 +9,8 @@ from typing import Any
 
 import streamlit as st
 
+from engine.interview import clarify
+from engine.interview.clarify import CLARIFY
 from engine.interview.design import SERVING_MODE, design_config, effects, sentence, serving_sentence
 from engine.interview.export import minutes
 from engine.interview.followups import triggered
@@ -75,8 +77,31 @@ def step_view(store: Store, script: Script, attempt: Attempt, step: Step) -> Non
     if step.choices:
         choices_panel(store, script, attempt, step)
     answer(store, attempt, step.id, "Your answer", 220)
+    clarifications_panel(store, script, attempt)
     hints_panel(store, script, attempt, step)
     followups_panel(store, script, attempt, step)
+
+
+def clarifications_panel(store: Store, script: Script, attempt: Attempt) -> None:
+    """Ask the interviewer: answers come from the study's live world, and every question is kept
+    (asking the right ones is part of the requirements step)."""
+    asked = [(slot, text) for slot, text in attempt.answers.items() if slot.startswith(CLARIFY)]
+    with st.expander(f"Ask the interviewer a clarifying question ({len(asked)} asked)", expanded=bool(asked)):
+        reference = run_design(script, attempt, script.study.defaults())
+        for _, question in asked:
+            with st.chat_message("user"):
+                st.text(question)  # the candidate's words, never rendered as Markdown
+            with st.chat_message("assistant", avatar=":material/record_voice_over:"):
+                st.markdown(reply(script, attempt, question, reference)[1])
+        with st.form(f"{attempt.id}.clarify", clear_on_submit=True, border=False):
+            question = st.text_input("Your question", max_chars=300, placeholder="How many users do we have?")
+            if st.form_submit_button("Ask", icon=":material/help:") and question.strip():
+                store.save_answer(attempt.id, f"{CLARIFY}{len(asked) + 1:03d}", question.strip())
+                st.rerun()
+
+
+def reply(script: Script, attempt: Attempt, question: str, reference: RunResult) -> tuple[str | None, str]:
+    return clarify.answer(script, question, reference, lambda config: run_design(script, attempt, config))
 
 
 def answer(store: Store, attempt: Attempt, slot: str, label: str, height: int) -> None:

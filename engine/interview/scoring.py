@@ -336,6 +336,8 @@ def score(
     for dimension, title in script.dimensions.items():
         wanted = [p for p in expected if p.dimension == dimension]
         covered = covered_points(wanted, by_step.get(dimension, "") if dimension in by_step else everything)
+        if dimension == CLARIFYING_DIMENSION:
+            covered.update(_asked(wanted, covered, answers))
         hint_count = hints.get(dimension, 0)
         raw = MAX_SCORE * len(covered) / len(wanted) if wanted else 0.0
         auto = round(max(0.0, raw - HINT_COST * hint_count), 2)
@@ -352,6 +354,23 @@ def score(
             )
         )
     return results
+
+
+CLARIFYING_DIMENSION = "requirements"
+
+
+def _asked(points: list[KeyPoint], covered: dict[str, str], answers: Mapping[str, str]) -> dict[str, str]:
+    """Questions put to the interviewer through the question box are evidence for the
+    requirements points that are about asking ("Asks about the scale..."): there, a question is
+    the right move."""
+    asked = [t for slot, t in answers.items() if slot.startswith("clarify:") and t.strip()]
+    found = {}
+    for point in points:
+        if point.point.startswith("Asks") and point.point not in covered:
+            question = next((q for q in asked if mentions(q, point.terms)), None)
+            if question:
+                found[point.point] = question
+    return found
 
 
 def _text_by_step(script: Script, answers: Mapping[str, str]) -> dict[str, str]:

@@ -60,6 +60,16 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Clarification:
+    """What the interviewer answers when a candidate's question uses one of `terms`: `answer` is
+    Markdown with the live world's numbers as `{{metric}}` placeholders (engine.content)."""
+
+    id: str
+    terms: tuple[str, ...]
+    answer: str
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     title: str
@@ -77,6 +87,7 @@ class Script:
     dimensions: dict[str, str]  # id -> title
     key_points: tuple[KeyPoint, ...]
     followups: tuple[FollowUp, ...]
+    clarifications: tuple[Clarification, ...] = ()
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
@@ -122,7 +133,10 @@ def load_script(study_id: str) -> Script:
     points = tuple(_key_point(p, dimensions) for p in rubric["key_points"] + own.get("key_points", []))
     step_ids = [s.id for s in steps]
     followups = tuple(_followup(f, step_ids) for f in own.get("followups", []))
-    return Script(study, steps, dimensions, points, followups)
+    clarifications = tuple(
+        Clarification(c["id"], tuple(c["terms"]), c["answer"].strip()) for c in own.get("clarifications", [])
+    )
+    return Script(study, steps, dimensions, points, followups, clarifications)
 
 
 def _step(study: Study, step_id: str, meta: dict, own: dict) -> Step:

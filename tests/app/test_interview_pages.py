@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import create_engine
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 
+import engine
 from engine.interview.store import Store
 from tests.app.pages import open_page
 
@@ -125,6 +126,25 @@ def test_finishing_scores_the_attempt_and_fills_the_progress_page(store):
     # Requirements and evaluation were answered; of the dimensions left at zero, the rubric's first.
     assert weakest.value == "ML problem formulation"
     assert len(store.practice()) == 9
+
+
+def test_the_interviewer_answers_a_clarifying_question_with_live_numbers(store):
+    attempt_id = store.create("fraud", "senior", 45)
+    at = open_page(INTERVIEW, attempt=attempt_id)
+    at.text_input[0].set_value("How rare is fraud here? " + XSS)
+    next(b for b in at.button if b.label == "Ask").click().run()
+    assert not at.exception, at.exception
+    rate = (
+        engine.get_study("fraud")
+        .metric("fraud_rate")
+        .format(engine.run("fraud", {}, 0).metrics["fraud_rate"])
+    )
+    assert any(f"Fraud is rare: {rate}" in m.value for m in at.markdown)
+    assert any(XSS in t.value for t in at.text) and all(XSS not in m.value for m in at.markdown)
+    assert list(store.get(attempt_id).answers.values()) == ["How rare is fraud here? " + XSS]
+    at.text_input[0].set_value("Which office do you work in?")
+    next(b for b in at.button if b.label == "Ask").click().run()
+    assert any("not something I can tell you" in m.value for m in at.markdown)
 
 
 def test_an_unknown_attempt_id_gets_a_clear_message(store):

@@ -109,3 +109,26 @@ def test_headless_scoring_prints_scores_with_their_evidence(tmp_path):
     path.write_text('{"nonsense": "x"}')
     bad = subprocess.run(command, capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown answer slots nonsense" in bad.stderr
+
+
+def test_the_interviewer_answers_from_the_live_world_and_says_when_out_of_scope(script):
+    from engine.interview.clarify import OUT_OF_SCOPE, answer
+
+    def reply(scale):
+        reference = engine.run("recommendation", {"scale": scale}, seed=0)
+        return answer(script, "How many users and videos do we have?", reference, lambda c: reference)
+
+    small, large = reply(1), reply(2)
+    assert small[0] == large[0] == "scale"
+    users = engine.run("recommendation", {"scale": 2}, seed=0).metrics["users"]
+    assert f"{users:,.0f} users" in large[1] and small[1] != large[1]
+    reference = engine.run("recommendation", {}, seed=0)
+    assert answer(script, "What colour is the logo?", reference, lambda c: reference) == (None, OUT_OF_SCOPE)
+
+
+def test_asking_the_right_clarifying_question_earns_its_point(script):
+    asks = "Asks about the scale of users, videos and traffic"
+    through_the_box = score(script, {"clarify:001": "How many users and videos do we have?"}, "senior")
+    in_the_answer = score(script, {"requirements": "How many users and videos do we have?"}, "senior")
+    assert asks in through_the_box[0].covered
+    assert asks not in in_the_answer[0].covered  # a question in the answer is not a claim
