@@ -152,7 +152,7 @@ def choices_panel(store: Store, script: Script, attempt: Attempt, step: Step) ->
             other = run_design(script, attempt, {**design, choice.id: default})
             st.caption(
                 f"**{choice.question}**: "
-                + sentence(choice, design[choice.id], default, effects(script, chosen, other))
+                + sentence(choice, design[choice.id], default, effects(script, chosen, other, choice.shows))
             )
 
 

@@ -31,11 +31,12 @@ class Effect:
     better: bool | None  # None when unchanged
 
 
-def effects(script: Script, chosen: RunResult, other: RunResult) -> list[Effect]:
-    """How `chosen` differs from `other` on the study's quality and cost metrics."""
+def effects(script: Script, chosen: RunResult, other: RunResult, shows: tuple[str, ...] = ()) -> list[Effect]:
+    """How `chosen` differs from `other` on the study's quality and cost metrics, and on the
+    metrics a choice trades (`shows`: click-through and diversity for MMR, say)."""
     study = script.study
     out = []
-    for key in (study.quality_metric, study.cost_metric):
+    for key in dict.fromkeys((study.quality_metric, study.cost_metric, *shows)):
         spec = study.metric(key)
         value, base = chosen.metrics[key], other.metrics[key]
         delta = spec.format_delta(value, base, chosen.noise(key) + other.noise(key))

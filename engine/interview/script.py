@@ -43,6 +43,7 @@ class Choice:
     question: str
     options: tuple[Any, ...]
     labels: tuple[str, ...]
+    shows: tuple[str, ...] = ()  # metrics this choice trades, shown next to quality and cost
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,10 @@ def _choice(study: Study, raw: dict) -> Choice:
     labels = tuple(raw.get("labels") or [_label(o) for o in options])
     if len(labels) != len(options):
         raise ScriptError(f"{study.id}: choice '{choice_id}' needs one label per option")
-    return Choice(choice_id, raw["question"].strip(), options, labels)
+    shows = tuple(raw.get("shows", ()))
+    for key in shows:
+        study.metric(key)  # raises KeyError for a metric the study does not report
+    return Choice(choice_id, raw["question"].strip(), options, labels, shows)
 
 
 def _label(option: Any) -> str:

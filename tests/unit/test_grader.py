@@ -132,3 +132,15 @@ def test_asking_the_right_clarifying_question_earns_its_point(script):
     in_the_answer = score(script, {"requirements": "How many users and videos do we have?"}, "senior")
     assert asks in through_the_box[0].covered
     assert asks not in in_the_answer[0].covered  # a question in the answer is not a claim
+
+
+def test_a_diversity_choice_shows_the_diversity_it_buys_not_only_what_it_costs(script):
+    from engine.interview.design import effects
+
+    choice = script.choice("diversity")
+    chosen = engine.run("recommendation", {"diversity": 0.5}, seed=0)
+    reference = engine.run("recommendation", {}, seed=0)
+    found = {e.label: e for e in effects(script, chosen, reference, choice.shows)}
+    assert found["nDCG@10"].better is False  # relevance given up...
+    assert found["Intra-list diversity"].better is True  # ...for variety, now shown next to it
+    assert "Online CTR (simulated A/B)" in found
