@@ -10,11 +10,14 @@ import streamlit as st
 import engine
 from engine.interview import load_script
 from engine.interview.export import minutes
-from engine.interview.plan import plan, practice_step
+from engine.interview.plan import plan, practice_step, weakest
 from engine.interview.scoring import verdict
 from ui import db
 
-RECENT = 3  # attempts per dimension that decide the weakest one
+
+def started(attempt) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(attempt.created_at))
+
 
 store = db.store()
 st.title("Your progress")
@@ -29,23 +32,20 @@ if not attempts:
 
 rows = store.scores()
 dimension_titles = load_script(attempts[0].study).dimensions
-by_dimension = defaultdict(list)
-for row in rows:
-    by_dimension[row["dimension"]].append(row["final"])
 finished = [a for a in attempts if a.finished]
 left, middle, right = st.columns(3)
 left.metric("Interviews finished", len(finished), border=True)
 middle.metric("Time practised", minutes(sum(a.elapsed for a in attempts)), border=True)
-if by_dimension:
-    recent = {d: sum(v[-RECENT:]) / len(v[-RECENT:]) for d, v in by_dimension.items()}
-    weakest = min(recent, key=recent.get)
-    right.metric(
-        "Weakest dimension",
-        dimension_titles[weakest],
-        help=f"Mean score {recent[weakest]:.2f} / 4 over your last "
-        f"{min(RECENT, len(by_dimension[weakest]))} attempts: the lowest of the nine dimensions.",
-        border=True,
-    )
+if rows:
+    focus = weakest(store.practice(), time.time())
+    if focus is not None:
+        right.metric(
+            "Weakest dimension",
+            dimension_titles[focus.dimension],
+            help=f"Scored {focus.last_score:.2f} / 4 last time in {engine.get_study(focus.study).title}: the "
+            "lowest of the items due now, the same rule that picks what to practise next.",
+            border=True,
+        )
 
 st.subheader("What to practise next", divider="gray")
 now = time.time()
@@ -56,7 +56,7 @@ if not reviews:
         "strong ones later."
     )
 else:
-    first = reviews[0]
+    first = weakest(reviews, now)
     study = engine.get_study(first.study)
     step_title = load_script(first.study).step(practice_step(first.dimension)).title
     st.page_link(
@@ -92,16 +92,19 @@ else:
 
 if rows:
     st.subheader("Scores over time", divider="gray")
-    order = list(dict.fromkeys(r["attempt_id"] for r in rows))
-    labels = {
-        a.id: time.strftime("%m-%d %H:%M", time.localtime(a.finished_at)) for a in finished if a.id in order
-    }
+    studied = list(dict.fromkeys(a.study for a in finished))  # newest first
+    shown = st.selectbox(
+        "Study", studied, format_func=lambda i: engine.get_study(i).title, key="progress.study"
+    )
+    of_study = {a.id for a in finished if a.study == shown}
+    order = [a.id for a in sorted(finished, key=lambda a: a.created_at) if a.id in of_study]
+    labels = {a.id: started(a) for a in finished if a.id in of_study}  # one time base: the start
     finals = {(r["attempt_id"], r["dimension"]): r["final"] for r in rows}
     option = {
         "tooltip": {"trigger": "axis"},
         "legend": {"type": "scroll", "top": 0},
         "grid": {"left": 40, "right": 20, "top": 40, "bottom": 30},
-        "xAxis": {"type": "category", "data": [labels.get(a, a) for a in order]},
+        "xAxis": {"type": "category", "data": [labels[a] for a in order]},
         "yAxis": {"type": "value", "min": 0, "max": 4},
         "series": [
             {"name": title, "type": "line", "data": [finals.get((a, d)) for a in order]}
@@ -139,7 +142,7 @@ for row in rows:
 st.dataframe(
     pd.DataFrame(
         {
-            "Started": [time.strftime("%Y-%m-%d %H:%M", time.localtime(a.created_at)) for a in attempts],
+            "Started": [started(a) for a in attempts],
             "Study": [engine.get_study(a.study).title for a in attempts],
             "Level": [a.level for a in attempts],
             "Time used": [f"{minutes(a.elapsed)} of {a.minutes}:00" for a in attempts],

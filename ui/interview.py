@@ -13,8 +13,8 @@ from engine.interview import clarify
 from engine.interview.clarify import CLARIFY
 from engine.interview.design import SERVING_MODE, design_config, effects, sentence, serving_sentence
 from engine.interview.export import minutes
-from engine.interview.followups import triggered
-from engine.interview.scoring import HINT_COST
+from engine.interview.followups import probe, probe_by_id, triggered
+from engine.interview.scoring import HINT_COST, PROBE
 from engine.interview.script import Choice, Script, Step
 from engine.interview.store import FOLLOW_UP, Attempt, Store
 from engine.knobs import same_option
@@ -188,13 +188,18 @@ def hints_panel(store: Store, script: Script, attempt: Attempt, step: Step) -> N
 
 
 def followups_panel(store: Store, script: Script, attempt: Attempt, step: Step) -> None:
-    asked = set(attempt.asked())
-    for followup in triggered(script, step.id, attempt.answers, attempt.choices):
+    asked = attempt.asked()
+    new = triggered(script, step.id, attempt.answers, attempt.choices)
+    if not any(a.startswith(f"{PROBE}{step.id}-") for a in asked):  # one probe per step
+        new += [p for p in [probe(script, step.id, attempt.answers, attempt.level)] if p]
+    for followup in new:
         if followup.id not in asked:
             store.ask(attempt.id, followup.id)  # stays asked even if the choice behind it changes
-            asked.add(followup.id)
-    for followup in script.followups:
-        if followup.step == step.id and followup.id in asked:
+            asked.append(followup.id)
+    scripted = {f.id: f for f in script.followups}
+    for followup_id in asked:
+        followup = scripted.get(followup_id) or probe_by_id(script, followup_id)
+        if followup is not None and followup.step == step.id:
             with st.chat_message("assistant", avatar=":material/record_voice_over:"):
                 st.markdown(f"**Follow-up:** {followup.ask}")
-            answer(store, attempt, FOLLOW_UP + followup.id, "Your answer to the follow-up", 130)
+            answer(store, attempt, FOLLOW_UP + followup_id, "Your answer to the follow-up", 130)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import time
 
+from engine.interview import clarify
 from engine.interview.design import label_of
+from engine.interview.followups import probe_by_id
 from engine.interview.scoring import DimensionScore, grade
 from engine.interview.script import Script
 from engine.interview.store import FOLLOW_UP, Attempt
@@ -63,9 +65,12 @@ def to_markdown(script: Script, attempt: Attempt, scores: list[DimensionScore]) 
             "",
             literal(attempt.answers.get(step.id, "")) if attempt.answers.get(step.id) else "*No answer.*",
         ]
-        for followup in script.followups:
-            slot = FOLLOW_UP + followup.id
-            if followup.step == step.id and slot in attempt.answers:
-                body = attempt.answers[slot]
+        scripted = {f.id: f for f in script.followups}
+        for followup_id in attempt.asked():
+            followup = scripted.get(followup_id) or probe_by_id(script, followup_id)
+            if followup is not None and followup.step == step.id:
+                body = attempt.answers[FOLLOW_UP + followup_id]
                 lines += ["", f"**Follow-up:** {followup.ask}", "", literal(body) if body else "*No answer.*"]
+        for question in clarify.questions(attempt.answers) if step.id == script.steps[0].id else []:
+            lines += ["", "**Asked the interviewer:**", "", literal(question)]
     return "\n".join(lines) + "\n"

@@ -49,3 +49,11 @@ def reschedule(reviews: list[Review], study: str, scores: dict[str, float], now:
     """The practice items of `study` after an attempt scored `scores` (dimension -> 0-4)."""
     previous = {r.dimension: r for r in reviews if r.study == study}
     return [schedule(previous.get(d), study, d, s, now) for d, s in scores.items()]
+
+
+def weakest(reviews: list[Review], now: float) -> Review | None:
+    """The one rule behind both "weakest dimension" and "practise next": the lowest-scored item
+    due now, else the lowest-scored of all."""
+    due = [r for r in reviews if r.is_due(now)]
+    pool = due or reviews
+    return min(pool, key=lambda r: r.last_score) if pool else None

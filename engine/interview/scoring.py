@@ -357,6 +357,7 @@ def score(
 
 
 CLARIFYING_DIMENSION = "requirements"
+PROBE = "probe-"  # follow-ups that dig into a point the previous answer missed
 
 
 def _asked(points: list[KeyPoint], covered: dict[str, str], answers: Mapping[str, str]) -> dict[str, str]:
@@ -379,6 +380,10 @@ def _text_by_step(script: Script, answers: Mapping[str, str]) -> dict[str, str]:
     texts = {step.id: [] for step in script.steps}
     for slot, text in answers.items():
         step = step_of.get(slot, slot)
+        if slot.startswith(f"followup:{PROBE}"):  # a probe's answer belongs to the step it probes
+            asked_on = slot.removeprefix(f"followup:{PROBE}").rpartition("-")[0]
+            order = [s.id for s in script.steps]
+            step = order[order.index(asked_on) - 1] if asked_on in order[1:] else None
         if text and step in texts:
             texts[step].append(text)
     return {step: "\n".join(parts) for step, parts in texts.items()}

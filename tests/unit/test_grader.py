@@ -144,3 +144,23 @@ def test_a_diversity_choice_shows_the_diversity_it_buys_not_only_what_it_costs(s
     assert found["nDCG@10"].better is False  # relevance given up...
     assert found["Intra-list diversity"].better is True  # ...for variety, now shown next to it
     assert "Online CTR (simulated A/B)" in found
+
+
+def test_a_follow_up_probes_the_point_the_last_answer_missed_and_its_answer_counts_there(script):
+    from engine.interview.followups import probe, probe_by_id
+
+    answers = {"requirements": "The business goal is long-term engagement, measured as watch time."}
+    asked = probe(script, "framing", answers, "senior")
+    missing = [s for s in score(script, answers, "senior") if s.dimension == "requirements"][0].missed[0]
+    assert asked.step == "framing" and missing.point[1:] in asked.ask
+    assert probe_by_id(script, asked.id) == asked  # the same question after a reload
+    assert probe(script, "framing", {}, "senior") is None  # nothing written: nothing to dig into
+    assert probe(script, "requirements", answers, "senior") is None  # the first step has no "before"
+
+    reply = {
+        **answers,
+        f"followup:{asked.id}": "I assume 50 million daily users and 5,000 requests per second.",
+    }
+    before = next(s for s in score(script, answers, "senior") if s.dimension == "requirements")
+    after = next(s for s in score(script, reply, "senior") if s.dimension == "requirements")
+    assert after.auto > before.auto
