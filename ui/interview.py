@@ -14,6 +14,7 @@ from engine.interview.clarify import CLARIFY
 from engine.interview.design import SERVING_MODE, design_config, effects, sentence, serving_sentence
 from engine.interview.export import minutes
 from engine.interview.followups import probe, probe_by_id, triggered
+from engine.interview.hints import HINT, next_hint, shown_hints
 from engine.interview.scoring import HINT_COST, PROBE
 from engine.interview.script import Choice, Script, Step
 from engine.interview.store import FOLLOW_UP, Attempt, Store
@@ -174,17 +175,25 @@ def _choice_widget(store: Store, attempt: Attempt, choice: Choice) -> None:
 
 
 def hints_panel(store: Store, script: Script, attempt: Attempt, step: Step) -> None:
-    shown = attempt.hints.get(step.id, 0)
-    for hint in step.hints[:shown]:
-        st.info(hint, icon=":material/lightbulb:")
-    if shown < len(step.hints):
+    shown = shown_hints(attempt.answers, step.id)
+    for index in shown:
+        st.info(step.hints[index], icon=":material/lightbulb:")
+    upcoming = next_hint(script, step, attempt.answers.get(step.id, ""), shown, attempt.level)
+    if upcoming is not None:
         st.button(
             f"Ask for a hint (costs {HINT_COST:g} points on {script.dimensions[step.id].lower()})",
             icon=":material/lightbulb:",
             key=f"{attempt.id}.hint.{step.id}",
-            on_click=store.take_hint,
-            args=(attempt.id, step.id),
+            on_click=_take_hint,
+            args=(store, attempt.id, step.id, upcoming),
         )
+    elif len(shown) < len(step.hints):
+        st.caption("Your answer already covers what the remaining hints would point you to.")
+
+
+def _take_hint(store: Store, attempt_id: str, step_id: str, index: int) -> None:
+    store.take_hint(attempt_id, step_id)
+    store.save_answer(attempt_id, f"{HINT}{step_id}:{index}", "")
 
 
 def followups_panel(store: Store, script: Script, attempt: Attempt, step: Step) -> None:

@@ -48,7 +48,11 @@ def test_answers_save_as_typed_and_a_new_session_resumes_them(store):
     at = open_page(INTERVIEW, attempt=attempt_id)
     type_answer(at, "requirements", "Goal: watch time. " + XSS)
     button(at, "Next step").click().run()
-    assert store.get(attempt_id).answers == {"requirements": "Goal: watch time. " + XSS}
+    answers = store.get(attempt_id).answers
+    assert answers["requirements"] == "Goal: watch time. " + XSS
+    # The next step opens with a probe into what that answer missed, asked once and kept.
+    assert [slot for slot in answers if slot != "requirements"] == ["followup:probe-framing-0"]
+    assert any("Back to *clarify requirements*" in m.value for m in at.markdown)
     assert store.get(attempt_id).step_index == 1
 
     again = open_page(INTERVIEW, attempt=attempt_id)  # a reload: a new session on the same URL

@@ -164,3 +164,13 @@ def test_a_follow_up_probes_the_point_the_last_answer_missed_and_its_answer_coun
     before = next(s for s in score(script, answers, "senior") if s.dimension == "requirements")
     after = next(s for s in score(script, reply, "senior") if s.dimension == "requirements")
     assert after.auto > before.auto
+
+
+def test_a_hint_is_skipped_when_the_answer_already_makes_its_point(script):
+    from engine.interview.hints import next_hint
+
+    data = script.step("data")
+    assert next_hint(script, data, "", [], "senior") == 0
+    assert next_hint(script, data, "", [0], "senior") == 1
+    covered = "I split the log by time, training on earlier weeks and testing on the last, to avoid leakage."
+    assert next_hint(script, data, covered, [0], "senior") is None  # the split hint has nothing to add
