@@ -18,13 +18,9 @@ def quantile_band(samples: np.ndarray, q: float) -> tuple[float, float]:
     return float(np.quantile(values, q)), float(high - low) / 2
 
 
-# The same design's latency, re-measured in the same process on the 2-core machine, moves by up to
-# about this share between runs (caches, frequency scaling, the other core's work); a spread within
-# one run misses that. `python bench/run.py --only-noise` re-measures it.
-RUN_TO_RUN = 0.15
-
-
-def noise_band(value: float, within_run: float) -> float:
-    """Half-width of a latency's noise band: the larger of the within-run spread and the
-    run-to-run floor."""
-    return max(within_run, RUN_TO_RUN * value)
+def noise_band(value: float, within_run: float, run_to_run: float) -> float:
+    """Half-width of a latency's noise band: the larger of the spread inside one run and the share
+    by which the same design's latency moves between runs in one process (`run_to_run`, measured per
+    study by `python bench/production.py --only-noise`; a spread inside one run misses caches,
+    frequency scaling and the other core's work)."""
+    return max(within_run, run_to_run * value)

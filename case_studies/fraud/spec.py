@@ -196,7 +196,7 @@ KNOBS = (
         "Retrain on the newest labels every one or two weeks: more training compute, and the model "
         "catches up with new fraud patterns once their labels arrive.",
         ("Retraining", "Model_Registry"),
-    ("Model_Registry", "Model_Serving"),
+        ("Model_Registry", "Model_Serving"),
         options=("never", "biweekly", "weekly"),
     ),
     Knob(
