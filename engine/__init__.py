@@ -3,7 +3,18 @@ validates configurations, times stages, memoises expensive steps and draws the a
 
 from engine.knobs import Knob, KnobError
 from engine.result import RunResult, StageTiming
-from engine.study import MetricSpec, Panel, Probe, Stage, Study, get_study, lazy, list_studies, run
+from engine.study import (
+    MetricSpec,
+    Panel,
+    Probe,
+    Stage,
+    Study,
+    get_study,
+    lazy,
+    list_studies,
+    registry_stage,
+    run,
+)
 
 __all__ = [
     "Knob",
@@ -18,5 +29,6 @@ __all__ = [
     "get_study",
     "lazy",
     "list_studies",
+    "registry_stage",
     "run",
 ]

@@ -34,6 +34,20 @@ class Stage:
 NO_CHANGE = "≈ no change"
 
 
+def registry_stage(pos: tuple[float, float]) -> Stage:
+    """The model registry's box on a study's architecture graph, at `pos`: the same for every study."""
+    return Stage(
+        "Model_Registry",
+        "Model registry",
+        "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
+        "the `champion` alias names the version in production, and moving it back is a rollback. "
+        "Register and promote versions on the Production page.",
+        pos,
+        online=False,
+        timed=False,
+    )
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     key: str

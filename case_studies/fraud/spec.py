@@ -4,7 +4,7 @@ from pathlib import Path
 
 from case_studies.fraud.charts import PANELS
 from case_studies.fraud.upload import FORMAT, load_transactions
-from engine import Knob, MetricSpec, Stage, Study, lazy
+from engine import Knob, MetricSpec, Stage, Study, lazy, registry_stage
 from engine.serving import Serving
 
 PER_TX = "The figure is the mean time per transaction, served one at a time."
@@ -77,16 +77,7 @@ STAGES = (
         (1, 1),
         online=False,
     ),
-    Stage(
-        "Model_Registry",
-        "Model registry",
-        "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
-        "the `champion` alias names the version in production, and moving it back is a rollback. "
-        "Register and promote versions on the Production page.",
-        (0, 1),
-        online=False,
-        timed=False,
-    ),
+    registry_stage((0, 1)),
 )
 
 FLOW = (

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from case_studies.recommendation.upload import FORMAT, load_interactions
-from engine import Knob, MetricSpec, Stage, Study, lazy
+from engine import Knob, MetricSpec, Stage, Study, lazy, registry_stage
 from engine.serving import Serving
 
 ON_REQUEST = "Runs on every request; the figure is the measured time per request, amortised over a batch."
@@ -75,16 +75,7 @@ STAGES = (
         (2, -1),
         online=False,
     ),
-    Stage(
-        "Model_Registry",
-        "Model registry",
-        "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
-        "the `champion` alias names the version in production, and moving it back is a rollback. "
-        "Register and promote versions on the Production page.",
-        (3, -1),
-        online=False,
-        timed=False,
-    ),
+    registry_stage((3, -1)),
 )
 
 FLOW = (

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from case_studies.search.upload import FILES, FORMAT, load_collection
-from engine import Knob, MetricSpec, Probe, Stage, Study, lazy
+from engine import Knob, MetricSpec, Probe, Stage, Study, lazy, registry_stage
 from engine.serving import Serving
 
 PER_QUERY = "The figure is the mean time per query, served one at a time."
@@ -66,16 +66,7 @@ STAGES = (
         (2, -1),
         online=False,
     ),
-    Stage(
-        "Model_Registry",
-        "Model registry",
-        "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
-        "the `champion` alias names the version in production, and moving it back is a rollback. "
-        "Register and promote versions on the Production page.",
-        (3, -1),
-        online=False,
-        timed=False,
-    ),
+    registry_stage((3, -1)),
 )
 
 FLOW = (
