@@ -1,5 +1,5 @@
 """Headless access to the studies: `python -m engine list`, `run STUDY ...`, and the Production commands
-(`registry`, `serve`, `loadtest`, `batch`, `capacity`)."""
+(`registry`, `serve`, `loadtest`, `batch`, `capacity`, `canary`, `drift`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.data import DataError
 from engine.interview import cli as interview_cli
 from engine.knobs import KnobError
+from engine.release import cli as release_cli
 from engine.serving import cli as serving_cli
 from engine.serving.artifact import ArtifactError
 from engine.serving.process import ServerError
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     runner.add_argument("--data", type=Path, help="your own data: a file, or a folder of files (see `list`)")
     runner.add_argument("--json", action="store_true", help="print JSON (the default is a table)")
     serving_cli.add_commands(commands)
+    release_cli.add_commands(commands)
     interview_cli.add_commands(commands)
     args = parser.parse_args(argv)
     try:
@@ -36,10 +38,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "interview":
             return interview_cli.run(args)
+        if args.command == "canary":
+            return release_cli.run(args)
         if args.command != "run":
             return serving_cli.run(args, _overrides)
         return _run(args)
-    except (KnobError, DataError, KeyError, RegistryError, ArtifactError, ServerError) as err:
+    except (KnobError, DataError, KeyError, RegistryError, ArtifactError, ServerError, ValueError) as err:
         message = err.args[0] if err.args else str(err)
         print(f"error: {message}", file=sys.stderr)
         return 2

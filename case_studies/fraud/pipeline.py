@@ -64,11 +64,7 @@ class System:
 
 
 def assemble(config: dict[str, Any], seed: int, data) -> System:
-    if data is None:
-        world_key = ("world", config["scale"], config["drift"], config["drift_day"], seed)
-        log = _worlds.get(world_key, lambda: generate_world(*world_key[1:]))
-    else:
-        world_key, log = ("upload", data.token), data.log
+    world_key, log = _world_key(config, seed, data), world_log(config, seed, data)
     delay = config["label_delay"]
     store, labels_ms, features = _stores.get(world_key + (delay,), lambda: _feature_store(log, delay))
     columns = columns_for({group: config[group] for group in FEATURE_GROUPS})
@@ -78,6 +74,20 @@ def assemble(config: dict[str, Any], seed: int, data) -> System:
         for start, end in _periods(log, config["retraining"])
     ]
     return System(log, store, labels_ms, columns, x, deployments)
+
+
+def world_log(config: dict[str, Any], seed: int, data) -> Log:
+    """The payment log of `config`'s world (or the upload), without building features or models."""
+    if data is not None:
+        return data.log
+    key = _world_key(config, seed, data)
+    return _worlds.get(key, lambda: generate_world(*key[1:]))
+
+
+def _world_key(config: dict[str, Any], seed: int, data) -> tuple:
+    if data is not None:
+        return ("upload", data.token)
+    return ("world", config["scale"], config["drift"], config["drift_day"], seed)
 
 
 def decide(amount: np.ndarray, scores: np.ndarray, threshold) -> np.ndarray:
@@ -135,6 +145,12 @@ def _periods(log: Log, retraining: str) -> list[tuple[int, int]]:
     every = CADENCE_DAYS[retraining] or log.test_days
     end = log.test_start + log.test_days
     return [(d, min(d + every, end)) for d in range(log.test_start, end, every)]
+
+
+def deploy(system: System, config: dict[str, Any], seed: int, data, start: int, end: int) -> Deployment:
+    """A model for `system` deployed on day `start` (a retrain), trained on what is labelled then."""
+    key = _world_key(config, seed, data) + (config["label_delay"], system.columns)
+    return _deploy(system.log, system.x, config, seed, key, start, end)
 
 
 def _deploy(log: Log, x, config, seed: int, key: tuple, start: int, end: int) -> Deployment:

@@ -76,10 +76,10 @@ class FraudPredictor(Predictor):
     def traffic(self, n: int, seed: int) -> list[dict[str, Any]]:
         """Payments of the test period, as they would arrive."""
         rows = np.random.default_rng(seed).integers(self.test["time"].size, size=n)
-        return [_body(self.test, r) for r in rows.tolist()]
+        return [payment_body(self.test, r) for r in rows.tolist()]
 
     def batch_requests(self) -> list[dict[str, Any]]:
-        return [self.parse(_body(self.yesterday, r)) for r in range(self.yesterday["time"].size)]
+        return [self.parse(payment_body(self.yesterday, r)) for r in range(self.yesterday["time"].size)]
 
     def batch_key(self, request) -> None:
         return None  # a payment's score depends on the payment: nothing to precompute
@@ -99,7 +99,8 @@ class FraudPredictor(Predictor):
         }
 
 
-def _body(table: dict[str, np.ndarray], row: int) -> dict[str, Any]:
+def payment_body(table: dict[str, np.ndarray], row: int) -> dict[str, Any]:
+    """Row `row` of a column table (time, customer, terminal, amount) as a request body."""
     return {
         "customer_id": int(table["customer"][row]),
         "terminal_id": int(table["terminal"][row]),

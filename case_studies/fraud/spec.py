@@ -5,6 +5,7 @@ from pathlib import Path
 from case_studies.fraud.charts import PANELS
 from case_studies.fraud.upload import FORMAT, load_transactions
 from engine import Knob, MetricSpec, Stage, Study, lazy, registry_stage
+from engine.release.spec import Release
 from engine.serving import Serving
 
 PER_TX = "The figure is the mean time per transaction, served one at a time."
@@ -380,5 +381,16 @@ STUDY = Study(
         request_doc="customer_id, terminal_id: integers; amount: dollars, 0 or more; timestamp: seconds on "
         "the log's clock (default: the end of the log); transaction_id: optional, echoed",
         population_label="yesterday's payments",
+        release=Release(
+            metric_label="cost per payment ($)",
+            metric_fmt=".3f",
+            higher_is_better=False,
+            metric_help="Money lost on approved frauds plus the false-alarm cost of each legitimate "
+            "payment stopped, per payment.",
+            pools=lazy("case_studies.fraud.release:pools"),
+            agreement=lazy("case_studies.fraud.release:agreement"),
+            monitoring="case_studies.fraud.drift",
+            default_rpm=20000,
+        ),
     ),
 )

@@ -60,7 +60,8 @@ class Log:
         return self.time.size
 
 
-def generate_world(scale: float, drift: str, drift_test_day: int, seed: int) -> Log:
+def generate_world(scale: float, drift: str, drift_test_day: int, seed: int, intensity: float = 1.0) -> Log:
+    """The payment log; `intensity` multiplies the drift pattern's attacks per day (a wave)."""
     rng = np.random.default_rng(seed)
     n_customers = max(int(round(BASE_CUSTOMERS * scale)), 50)
     n_terminals = 2 * n_customers
@@ -95,7 +96,7 @@ def generate_world(scale: float, drift: str, drift_test_day: int, seed: int) -> 
     if drift != "none":
         drift_day = TEST_START + drift_test_day
         pattern = CARD_TESTING if drift == "card_testing" else SPLIT_AMOUNTS
-        extra = _drift_attacks(rng, pattern, scale, drift_day, n_customers, n_terminals)
+        extra = _drift_attacks(rng, pattern, scale * intensity, drift_day, n_customers, n_terminals)
         time, customer, terminal, amount = (
             np.concatenate([old, new])
             for old, new in zip((time, customer, terminal, amount), extra, strict=True)

@@ -93,13 +93,20 @@ def assemble(config: dict[str, Any], seed: int, data: Interactions | None):
     return prep, trained, ranker
 
 
+def prepared(config: dict[str, Any], seed: int, data: Interactions | None) -> Prepared:
+    """The split and tables for `config`'s world (or upload), without training anything."""
+    return _prepared.get(_data_key(config, data) + (seed,), lambda: _prepare(data, config, seed))
+
+
+def _data_key(config: dict[str, Any], data: Interactions | None) -> tuple:
+    if data:
+        return ("upload", data.token)
+    return ("world", config["scale"], config["popularity_bias"], config["noise"])
+
+
 def _assemble(config: dict[str, Any], seed: int, data: Interactions | None):
-    data_key = (
-        ("upload", data.token)
-        if data
-        else ("world", config["scale"], config["popularity_bias"], config["noise"])
-    )
-    prep = _prepared.get(data_key + (seed,), lambda: _prepare(data, config, seed))
+    data_key = _data_key(config, data)
+    prep = prepared(config, seed, data)
     model_key = data_key + (seed, config["candidate_model"], config["factors"])
     trained, train_ms = _trained.get(model_key, lambda: _timed_training(prep, config, seed))
     ranker, ranker_ms = None, 0.0
@@ -299,7 +306,12 @@ def _online_ctr(world: World | None, users: np.ndarray, slates: np.ndarray) -> f
     Only a simulated world knows true utility, so uploaded data has no online metric."""
     if world is None:
         return float("nan")
+    return float(click_chances(world, users, slates).mean())
+
+
+def click_chances(world: World, users: np.ndarray, slates: np.ndarray) -> np.ndarray:
+    """P(click) of each slot of each slate: examined with a chance falling by position, then clicked
+    by how much the user truly likes the item."""
     examine = 1.0 / np.log2(np.arange(2, slates.shape[1] + 2))
     utility = world.online_utility(users, slates)
-    click = examine / (1.0 + np.exp(-(utility - CLICK_CENTRE) / CLICK_SPREAD))
-    return float(click.mean())
+    return examine / (1.0 + np.exp(-(utility - CLICK_CENTRE) / CLICK_SPREAD))

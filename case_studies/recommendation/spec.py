@@ -4,6 +4,7 @@ from pathlib import Path
 
 from case_studies.recommendation.upload import FORMAT, load_interactions
 from engine import Knob, MetricSpec, Stage, Study, lazy, registry_stage
+from engine.release.spec import Release
 from engine.serving import Serving
 
 ON_REQUEST = "Runs on every request; the figure is the measured time per request, amortised over a batch."
@@ -325,5 +326,16 @@ STUDY = Study(
         request_doc="user_id: a user id (integer or text); k: slate size, 1–50 (default 10)",
         population_label="every user's top 10",
         hybrid_online_stages=("API_Gateway", "Feature_Store", "Ranking", "Post_Processing"),
+        release=Release(
+            metric_label="CTR",
+            metric_fmt=".2%",
+            higher_is_better=True,
+            metric_help="Clicks per shown video, from the simulated users' true tastes and a "
+            "position-biased click model.",
+            pools=lazy("case_studies.recommendation.release:pools"),
+            agreement=lazy("case_studies.recommendation.release:agreement"),
+            monitoring="case_studies.recommendation.drift",
+            default_rpm=1000,
+        ),
     ),
 )

@@ -192,12 +192,20 @@ def run(config: dict[str, Any], seed: int, data):
     return metrics, stage_ms, {"noise": noise}
 
 
+def prepared(config: dict[str, Any], seed: int, data) -> Prepared:
+    """The catalogue (generated or uploaded) and its tokens, without building any index."""
+    key = _data_key(config, seed, data)
+    return _catalogues.get(key, lambda: _prepare(data.catalogue if data else generate_catalogue(*key[1:])))
+
+
+def _data_key(config: dict[str, Any], seed: int, data) -> tuple:
+    return ("upload", data.token) if data else ("world", config["scale"], seed)
+
+
 def assemble(config: dict[str, Any], seed: int, data) -> tuple[System, dict[str, float]]:
     """The serving system for `config`: indexes and ranker from the memos, built when missing."""
-    data_key = ("upload", data.token) if data else ("world", config["scale"], seed)
-    prep = _catalogues.get(
-        data_key, lambda: _prepare(data.catalogue if data else generate_catalogue(*data_key[1:]))
-    )
+    data_key = _data_key(config, seed, data)
+    prep = prepared(config, seed, data)
     lexical = _lexical.get(
         data_key + (config["k1"], config["b"]),
         lambda: ix.build_lexical(prep.doc_tokens, config["k1"], config["b"]),

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from case_studies.search.upload import FILES, FORMAT, load_collection
 from engine import Knob, MetricSpec, Probe, Stage, Study, lazy, registry_stage
+from engine.release.spec import Release
 from engine.serving import Serving
 
 PER_QUERY = "The figure is the mean time per query, served one at a time."
@@ -308,5 +309,16 @@ STUDY = Study(
         example={"query": "wireless headphones", "k": 10},
         request_doc="query: text, 1–200 characters; k: results, 1–100 (default 10)",
         population_label="head queries",
+        release=Release(
+            metric_label="CTR",
+            metric_fmt=".2%",
+            higher_is_better=True,
+            metric_help="Clicks per shown result, from a position-biased click model over the graded "
+            "judgments.",
+            pools=lazy("case_studies.search.release:pools"),
+            agreement=lazy("case_studies.search.release:agreement"),
+            monitoring="case_studies.search.drift",
+            default_rpm=1000,
+        ),
     ),
 )

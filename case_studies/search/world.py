@@ -7,7 +7,7 @@ brands and colours, so the two win on different queries and fusing them beats bo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -82,6 +82,14 @@ NAVIGATIONAL_SHARE = 0.2  # queries for one exact product by its model code
 BROAD_SHARE = 0.15  # just a category name: every product in it is a fair answer
 N_QUERIES = 300  # per split: ranker training and test
 
+# A product line launched after the model in service was built: its name, synonyms, listing words and
+# brands are all words the trained index has never seen ("uav" even gets spell-corrected to "uv").
+NEW_LINE = {"drone": ("drone", ("quadcopter", "uav"), "propellers gimbal rotors hover footage")}
+NEW_LINE_SYLLABLES = ["gry", "wox", "jub", "plo", "yan", "hux", "vib", "kro"]
+NEW_LINE_DOC_SHARE = 0.08  # its listings, as a share of the catalogue (a category averages 5 %)
+NEW_LINE_QUERIES = 80  # half train the re-ranker once judged, half test
+NEW_LINE_STREAM = 1  # the launch draws from its own random stream, so the base catalogue is unchanged
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -117,43 +125,15 @@ def generate_catalogue(scale: float, seed: int) -> Catalogue:
     doc_brand = category_brands[doc_category, rng.integers(BRANDS_PER_CATEGORY, size=n_docs)]
     doc_colour = rng.integers(len(COLOURS), size=n_docs)
     doc_feature = rng.integers(len(FEATURES), size=n_docs)
-    titles, texts = [], []
-    for i in range(n_docs):
-        canonical, synonyms, context = CATEGORIES[categories[doc_category[i]]]
-        name = synonyms[rng.integers(len(synonyms))] if rng.random() < SYNONYM_LISTING_SHARE else canonical
-        attributes = f"{COLOURS[doc_colour[i]]} {FEATURES[doc_feature[i]]}"
-        title = f"{brands[doc_brand[i]]} {attributes} {name} {_model_code(i)}"
-        words = context.split()
-        # Listings also name colours and features they are not (lexical distractors).
-        other_colour, other_feature = (
-            COLOURS[rng.integers(len(COLOURS))],
-            FEATURES[rng.integers(len(FEATURES))],
-        )
-        description = " ".join(
-            list(rng.choice(words, 3, replace=False))
-            + list(rng.choice(FILLER, 3, replace=False))
-            + [f"goes with {other_colour}", f"{other_feature} version sold separately"]
-        )
-        titles.append(title)
-        texts.append(f"{title} {description}")
-
-    queries, qrels, kinds = [], [], []
-    for _ in range(2 * N_QUERIES):
-        if rng.random() < NAVIGATIONAL_SHARE:
-            text, judged, kind = _navigational(rng, titles, doc_category, doc_brand)
-        else:
-            text, judged, kind = _query(
-                rng, category_brands, brands, doc_category, doc_brand, doc_colour, doc_feature
-            )
-        queries.append(text)
-        qrels.append(judged)
-        kinds.append(kind)
+    entries = [CATEGORIES[categories[c]] for c in doc_category]
+    titles, texts = _listings(rng, 0, entries, brands, doc_brand, doc_colour, doc_feature)
+    queries, qrels, kinds = _draw_queries(
+        rng,
+        2 * N_QUERIES,
+        lambda: _navigational(rng, titles, doc_category, doc_brand),
+        lambda: _query(rng, category_brands, brands, doc_category, doc_brand, doc_colour, doc_feature),
+    )
     order = rng.permutation(2 * N_QUERIES)
-    synonym_table = {}
-    for canonical, synonyms, _ in CATEGORIES.values():
-        group = (canonical, synonyms[0])  # the curated table lags the catalogue: one synonym of two
-        for form in group:
-            synonym_table[form] = tuple(other for other in group if other != form)
     return Catalogue(
         titles=titles,
         texts=texts,
@@ -167,23 +147,129 @@ def generate_catalogue(scale: float, seed: int) -> Catalogue:
         query_kind=np.array(kinds),
         train_queries=np.sort(order[:N_QUERIES]),
         test_queries=np.sort(order[N_QUERIES:]),
-        synonyms=synonym_table,
+        synonyms=_synonym_table(CATEGORIES.values()),
     )
 
 
-def _brand_names(rng, n: int) -> list[str]:
+def add_product_line(catalogue: Catalogue, seed: int) -> Catalogue:
+    """`catalogue` with the new product line appended: a category of its own, brands of its own, its
+    listings (after the existing ones, whose indices stay put) and the queries shoppers type for it,
+    split between training and test like the others."""
+    rng = np.random.default_rng([seed, NEW_LINE_STREAM])
+    (entry,) = NEW_LINE.values()
+    brands = catalogue.brands + _brand_names(rng, BRANDS_PER_CATEGORY, NEW_LINE_SYLLABLES)
+    line_brands = np.arange(len(catalogue.brands), len(brands))
+    first, n_new = len(catalogue), int(round(len(catalogue) * NEW_LINE_DOC_SHARE))
+    category = int(catalogue.doc_category.max()) + 1
+    new = {
+        "doc_category": np.full(n_new, category),
+        "doc_brand": line_brands[rng.integers(BRANDS_PER_CATEGORY, size=n_new)],
+        "doc_colour": rng.integers(len(COLOURS), size=n_new),
+        "doc_feature": rng.integers(len(FEATURES), size=n_new),
+    }
+    listed = {name: np.concatenate([getattr(catalogue, name), values]) for name, values in new.items()}
+    new_titles, new_texts = _listings(
+        rng, first, [entry] * n_new, brands, new["doc_brand"], new["doc_colour"], new["doc_feature"]
+    )
+    titles = catalogue.titles + new_titles
+    queries, qrels, kinds = _draw_queries(
+        rng,
+        NEW_LINE_QUERIES,
+        lambda: _navigational(rng, titles, listed["doc_category"], listed["doc_brand"], first=first),
+        lambda: _category_query(rng, category, entry, line_brands, brands, **listed),
+    )
+    order = len(catalogue.queries) + rng.permutation(NEW_LINE_QUERIES)
+    half = NEW_LINE_QUERIES // 2
+    return replace(
+        catalogue,
+        **listed,
+        titles=titles,
+        texts=catalogue.texts + new_texts,
+        brands=brands,
+        queries=catalogue.queries + queries,
+        qrels=catalogue.qrels + qrels,
+        query_kind=np.concatenate([catalogue.query_kind, kinds]),
+        train_queries=np.concatenate([catalogue.train_queries, np.sort(order[:half])]),
+        test_queries=np.concatenate([catalogue.test_queries, np.sort(order[half:])]),
+        synonyms={**catalogue.synonyms, **_synonym_table(NEW_LINE.values())},
+    )
+
+
+def _listings(rng, first_doc, entries, brands, doc_brand, doc_colour, doc_feature):
+    """Title and indexed text of each listing, numbered from `first_doc`; `entries` are the listings'
+    categories (canonical name, synonyms, context words) and the arrays their attributes."""
+    titles, texts = [], []
+    for at, (canonical, synonyms, context) in enumerate(entries):
+        name = synonyms[rng.integers(len(synonyms))] if rng.random() < SYNONYM_LISTING_SHARE else canonical
+        attributes = f"{COLOURS[doc_colour[at]]} {FEATURES[doc_feature[at]]}"
+        title = f"{brands[doc_brand[at]]} {attributes} {name} {_model_code(first_doc + at)}"
+        words = context.split()
+        # Listings also name colours and features they are not (lexical distractors).
+        other_colour, other_feature = (
+            COLOURS[rng.integers(len(COLOURS))],
+            FEATURES[rng.integers(len(FEATURES))],
+        )
+        description = " ".join(
+            list(rng.choice(words, 3, replace=False))
+            + list(rng.choice(FILLER, 3, replace=False))
+            + [f"goes with {other_colour}", f"{other_feature} version sold separately"]
+        )
+        titles.append(title)
+        texts.append(f"{title} {description}")
+    return titles, texts
+
+
+def _draw_queries(rng, n: int, navigational, categorical):
+    """`n` queries, each navigational (a model code) or a category query with attributes."""
+    queries, qrels, kinds = [], [], []
+    for _ in range(n):
+        text, judged, kind = navigational() if rng.random() < NAVIGATIONAL_SHARE else categorical()
+        queries.append(text)
+        qrels.append(judged)
+        kinds.append(kind)
+    return queries, qrels, kinds
+
+
+def _synonym_table(entries) -> dict[str, tuple[str, ...]]:
+    table = {}
+    for canonical, synonyms, _ in entries:
+        group = (canonical, synonyms[0])  # the curated table lags the catalogue: one synonym of two
+        for form in group:
+            table[form] = tuple(other for other in group if other != form)
+    return table
+
+
+def _brand_names(rng, n: int, syllables=SYLLABLES) -> list[str]:
     names: list[str] = []
     while len(names) < n:
-        name = "".join(rng.choice(SYLLABLES, 2))
+        name = "".join(rng.choice(syllables, 2))
         if name not in names:
             names.append(name)
     return names
 
 
 def _query(rng, category_brands, brands, doc_category, doc_brand, doc_colour, doc_feature):
-    """A shopper's query for a category with one or two attributes; grades follow from them."""
+    """A shopper's query for a random category with one or two attributes; grades follow from them."""
     category = int(rng.integers(len(CATEGORIES)))
-    canonical, synonyms, _ = list(CATEGORIES.values())[category]
+    entry = list(CATEGORIES.values())[category]
+    return _category_query(
+        rng,
+        category,
+        entry,
+        category_brands[category],
+        brands,
+        doc_category,
+        doc_brand,
+        doc_colour,
+        doc_feature,
+    )
+
+
+def _category_query(
+    rng, category, entry, line_brands, brands, doc_category, doc_brand, doc_colour, doc_feature
+):
+    """A query for `category` (its `entry` in the category table, its brands `line_brands`)."""
+    canonical, synonyms, _ = entry
     kind = 0
     name = canonical
     if rng.random() < SYNONYM_QUERY_SHARE:
@@ -192,7 +278,7 @@ def _query(rng, category_brands, brands, doc_category, doc_brand, doc_colour, do
     n_attributes = 0 if rng.random() < BROAD_SHARE else rng.integers(1, 3)
     for attribute in rng.permutation(["brand", "colour", "feature"])[:n_attributes]:
         if attribute == "brand":
-            wanted["brand"] = int(category_brands[category, rng.integers(BRANDS_PER_CATEGORY)])
+            wanted["brand"] = int(line_brands[rng.integers(len(line_brands))])
         elif attribute == "colour":
             wanted["colour"] = int(rng.integers(len(COLOURS)))
         else:
@@ -217,10 +303,11 @@ def _model_code(doc: int) -> str:
     return f"{'xzqvk'[doc % 5]}{100 + doc}"
 
 
-def _navigational(rng, titles, doc_category, doc_brand):
-    """A shopper who knows the exact product: brand, product name and model code from its title.
-    The product itself is a perfect answer; the brand's other products in the category are fair ones."""
-    target = int(rng.integers(len(titles)))
+def _navigational(rng, titles, doc_category, doc_brand, first: int = 0):
+    """A shopper who knows the exact product (one of those from `first` on): brand, product name and
+    model code from its title. The product itself is a perfect answer; the brand's other products in
+    the category are fair ones."""
+    target = first + int(rng.integers(len(titles) - first))
     words = titles[target].split()
     query = f"{words[0]} {' '.join(words[3:-1])} {words[-1]}"  # brand, name, model code
     judged = {

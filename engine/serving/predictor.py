@@ -7,6 +7,8 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.release.spec import Release
+
 
 class BadRequest(ValueError):
     """A request the endpoint refuses with 422, naming the offending field."""
@@ -74,6 +76,7 @@ class Serving:
     # Stages that stay on the request path in the hybrid pattern (batch candidates, online ranking);
     # empty when the study has no hybrid (a payment cannot be precomputed).
     hybrid_online_stages: tuple[str, ...] = ()
+    release: Release | None = None  # how a challenger is released and monitored on the world
 
 
 def field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:

@@ -1,0 +1,46 @@
+"""Releasing a fraud model: live payments decided by each model, costed with the world's labels."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from case_studies.fraud import pipeline as p
+from case_studies.fraud.serving import payment_body
+from engine.release.pool import Pool
+
+DECISIONS = ("approve", "review", "block")
+
+
+def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool]:
+    """Each model's cost per payment on the same `n` test-period payments: a fraud it approves loses
+    its amount, a legitimate payment it stops costs the false-alarm cost (analyst time and friction);
+    the analysts are assumed to review every alert."""
+    log = p.world_log(config, seed, None)
+    test = np.flatnonzero(log.day >= log.test_start)
+    rows = test[np.random.default_rng(traffic_seed).integers(test.size, size=n)]
+    table = {k: getattr(log, k)[rows] for k in ("time", "customer", "terminal", "amount")}
+    bodies = [payment_body(table, i) for i in range(n)]
+    fraud, amount = log.fraud[rows], log.amount[rows]
+    result = []
+    for predictor in predictors:
+        answers = predictor.predict([predictor.parse(b) for b in bodies])
+        approved = np.array([a["decision"] == "approve" for a in answers])
+        cost = np.where(fraud & approved, amount, 0.0) + np.where(
+            ~fraud & ~approved, config["false_alarm_cost"], 0.0
+        )
+        result.append(Pool.of_values(cost))
+    return result
+
+
+def agreement(champion: list[dict], challenger: list[dict]) -> dict[str, float]:
+    first = np.array([a["decision"] for a in champion])
+    second = np.array([a["decision"] for a in challenger])
+    shares = {"same decision": float((first == second).mean())}
+    for decision in DECISIONS:
+        mine = first == decision
+        if mine.any():
+            shares[f"of its {decision}s, challenger agrees"] = float((second[mine] == decision).mean())
+    correlation = stats.spearmanr([a["score"] for a in champion], [b["score"] for b in challenger])
+    shares["score rank correlation"] = float(correlation.statistic)
+    return shares

@@ -1,0 +1,32 @@
+"""Releasing a search system: live queries answered by each model, clicked by the serving period's
+position-biased click model over the graded judgments."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from case_studies.search import pipeline as p
+from case_studies.search.drift import click_probabilities, top_grade
+from engine.release.pool import Pool
+from engine.release.spec import overlap_at_k, same_first
+
+
+def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool]:
+    catalogue = p.prepared(config, seed, None).catalogue
+    number = {query: q for q, query in reversed(list(enumerate(catalogue.queries)))}
+    bodies = predictors[0].traffic(n, traffic_seed)
+    judged = [catalogue.qrels[number[b["query"]]] for b in bodies]
+    grade = top_grade(catalogue)
+    result = []
+    for predictor in predictors:
+        answers = predictor.predict([predictor.parse(b) for b in bodies])
+        pages = [np.array([r["product_id"] for r in a["results"]], int) for a in answers]
+        clicks = [click_probabilities(page, j, grade) for page, j in zip(pages, judged, strict=True)]
+        result.append(Pool.of_clicks(np.array(clicks)))
+    return result
+
+
+def agreement(champion: list[dict], challenger: list[dict]) -> dict[str, float]:
+    first = [[r["product_id"] for r in a["results"]] for a in champion]
+    second = [[r["product_id"] for r in a["results"]] for a in challenger]
+    return {"top-10 overlap": overlap_at_k(first, second), "same first result": same_first(first, second)}

@@ -1,0 +1,1 @@
+"""Production monitoring: drift statistics, monitors over a study's serving period, retraining."""

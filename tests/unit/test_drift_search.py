@@ -1,0 +1,129 @@
+"""The search study's serving period: no drift stays quiet, a new product line moves the score and
+costs clicks until a retrain indexes it, a seasonal shift moves the features; fast, seeded, and
+refused for uploads."""
+
+import time
+
+import numpy as np
+import pytest
+
+import engine
+from case_studies.search import drift
+from case_studies.search.pipeline import assemble
+from case_studies.search.upload import Collection
+from case_studies.search.world import add_product_line, generate_catalogue
+from engine.data import DataError
+from engine.monitoring.period import DAYS
+from engine.monitoring.stats import psi, psi_categorical
+
+CONFIG = engine.get_study("search").defaults()
+DRIFT_DAY = 14
+N = 1000
+
+
+def served(scenario, model=None, rng_seed=0):
+    """The period, the reference window and every day's window, all drawn from one seeded rng."""
+    period = drift.build_period(CONFIG, 0, None, scenario, DRIFT_DAY)
+    model = model or period.initial_model()
+    rng = np.random.default_rng(rng_seed)
+    reference = period.reference(model, N, rng)
+    return period, reference, [period.serve(day, model, N, rng) for day in range(DAYS)]
+
+
+def score_psi(reference, windows):
+    return np.array([psi(reference.score, window.score) for window in windows])
+
+
+def mean_ctr(period, windows):
+    return float(np.mean([period.metric(window) for window in windows]))
+
+
+@pytest.fixture(scope="module")
+def new_line():
+    return served("new_product_line")
+
+
+def test_no_drift_keeps_the_score_stable_every_day():
+    _, reference, windows = served("none")
+    assert score_psi(reference, windows).max() < 0.1  # measured at most 0.03
+
+
+def test_new_product_line_moves_the_score_from_the_day_after_the_launch(new_line):
+    _, reference, windows = new_line
+    shift = score_psi(reference, windows)
+    assert shift[:DRIFT_DAY].max() < 0.1  # measured at most 0.03
+    assert shift[DRIFT_DAY + 1 :].min() > 0.25  # measured 0.28-0.40
+    assert next(s for s in drift.SCENARIOS if s.name == "new_product_line").strong
+
+
+def test_new_product_line_queries_use_words_the_index_never_saw(new_line):
+    _, reference, windows = new_line
+    before = reference.features["unknown_share"].mean()
+    after = np.mean([w.features["unknown_share"].mean() for w in windows[DRIFT_DAY + 1 :]])
+    assert after > before + 0.15  # measured 0.07 → about 0.3
+    unknown = [(w.features["category"] == drift.UNKNOWN).mean() for w in (reference, windows[-1])]
+    assert unknown[1] > unknown[0] + 0.2
+
+
+def test_new_product_line_costs_clicks_and_a_retrain_wins_them_back(new_line):
+    period, _, windows = new_line
+    before = mean_ctr(period, windows[:DRIFT_DAY])
+    after = mean_ctr(period, windows[DRIFT_DAY + 1 :])
+    assert after < 0.8 * before  # measured 8.3 % → 5.8 %, 0.70 of it
+    model, train_ms = period.retrain(DRIFT_DAY + 3)
+    assert model is not period.initial_model() and train_ms > 0
+    _, _, retrained = served("new_product_line", model, rng_seed=1)
+    recovered = mean_ctr(period, retrained[DRIFT_DAY + 4 :])
+    assert recovered - after >= 0.5 * (before - after)  # measured 8.2 %: nearly all of it
+
+
+def test_a_retrain_before_the_launch_is_labelled_keeps_the_model(new_line):
+    period, _, _ = new_line
+    assert period.retrain(DRIFT_DAY)[0] is period.initial_model()
+
+
+def test_seasonal_shift_moves_the_category_mix_without_a_strong_score_shift():
+    period, reference, windows = served("seasonal_shift")
+    categories = [psi_categorical(reference.features["category"], w.features["category"]) for w in windows]
+    assert max(categories[:DRIFT_DAY]) < 0.1
+    assert min(categories[DRIFT_DAY + 1 :]) > 0.25  # measured about 1
+    assert not next(s for s in drift.SCENARIOS if s.name == "seasonal_shift").strong
+
+
+def test_a_period_is_seeded_and_fast_once_warm(new_line):
+    period, reference, windows = new_line
+    start = time.perf_counter()
+    again, again_reference, again_windows = served("new_product_line")
+    elapsed = time.perf_counter() - start
+    assert elapsed <= 1.5  # measured about 15 ms
+    assert np.array_equal(again_reference.score, reference.score)
+    assert np.array_equal(again_windows[-1].outcome, windows[-1].outcome)
+    assert again_windows[-1].features.equals(windows[-1].features)
+
+
+def test_the_product_line_is_appended_and_the_base_catalogue_untouched():
+    base = generate_catalogue(0.5, 3)
+    extended = add_product_line(base, 3)
+    assert extended.texts[: len(base)] == base.texts and len(extended) > len(base)
+    assert extended.queries[: len(base.queries)] == base.queries
+    vocabulary = assemble(CONFIG, 0, None)[0].prep.understanding.vocabulary
+    assert {"drone", "quadcopter", "uav"}.isdisjoint(vocabulary)
+
+
+UPLOAD = Collection(generate_catalogue(0.5, 0), "upload", "an uploaded collection")
+
+
+@pytest.mark.parametrize(
+    "data, scenario, drift_day, message",
+    [
+        (UPLOAD, "new_product_line", DRIFT_DAY, "simulated world"),
+        (None, "earthquake", DRIFT_DAY, "none, new_product_line, seasonal_shift"),
+        (None, "new_product_line", 0, "1 to 27"),
+        (None, "new_product_line", DAYS, "1 to 27"),
+    ],
+)
+def test_refuses_uploads_unknown_scenarios_and_drift_days_outside_the_period(
+    data, scenario, drift_day, message
+):
+    with pytest.raises(DataError, match=message):
+        drift.build_period(CONFIG, 0, data, scenario, drift_day)
