@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.data import DataError
 from engine.interview import cli as interview_cli
 from engine.knobs import KnobError
+from engine.monitoring import cli as monitoring_cli
 from engine.release import cli as release_cli
 from engine.serving import cli as serving_cli
 from engine.serving.artifact import ArtifactError
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     runner.add_argument("--json", action="store_true", help="print JSON (the default is a table)")
     serving_cli.add_commands(commands)
     release_cli.add_commands(commands)
+    monitoring_cli.add_commands(commands)
     interview_cli.add_commands(commands)
     args = parser.parse_args(argv)
     try:
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
             return interview_cli.run(args)
         if args.command == "canary":
             return release_cli.run(args)
+        if args.command == "drift":
+            return monitoring_cli.run(args)
         if args.command != "run":
             return serving_cli.run(args, _overrides)
         return _run(args)

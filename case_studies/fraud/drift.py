@@ -89,6 +89,7 @@ class FraudPeriod(Period):
         )
         self.label_delay_days = config["label_delay"]
         self.days = days
+        self.scenario = scenario
         self.drift_day = None if scenario == "none" else drift_day
         # Every payment is scored in production, cards already known to be compromised included.
         self._rows = [np.flatnonzero(log.day == log.test_start + d) for d in range(days)]

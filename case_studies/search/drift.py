@@ -142,6 +142,11 @@ class SearchPeriod(Period):
     def metric(self, window: Window) -> float:
         return float(np.mean(window.outcome))
 
+    def predictor(self, model: Served):
+        from case_studies.search.serving import SearchPredictor
+
+        return SearchPredictor(model.system, self.seed)
+
     def _day_mix(self, day: int, drift_day: int) -> np.ndarray:
         strength = float(np.clip((day - drift_day + 1) / RAMP_DAYS, 0, 1)) * self.world.shift
         return (1 - strength) * self.world.before + strength * self.world.after

@@ -56,6 +56,7 @@ class Period(ABC):
     metric_days: int = 3  # the metric of day d pools days d - metric_days + 1 .. d
     drop_share: float = 0.05  # a measured drop: the metric below its normal level by this share
     days: int
+    scenario: str
     drift_day: int | None  # first day the scenario acts, None for "none"
 
     @abstractmethod
@@ -78,6 +79,10 @@ class Period(ABC):
     @abstractmethod
     def metric(self, window: Window) -> float:
         """The study's quality metric on a window's scores and outcomes (AP, CTR)."""
+
+    @abstractmethod
+    def predictor(self, model: Any):
+        """The study's servable Predictor for a model of this period (a retrain's registry artifact)."""
 
 
 def check_request(scenarios: Sequence[Scenario], scenario: str, drift_day: int, days: int, data) -> None:

@@ -16,7 +16,7 @@ from engine.monitoring.period import Period, Window
 POLICIES = ("never", "scheduled", "on_alert")
 DEFAULT_WINDOW = 1000  # requests per daily window
 SCHEDULE_DAYS = 7
-REFERENCE_DAYS = 3  # after a retrain, the new reference: the model on its last labelled days
+REFERENCE_DAYS = 3  # after a retrain, the monitors' reference: the new model on the days before
 BASELINE_DAYS = 5  # days of metric before a drop can be told from normal
 BASELINE_WEEK = 7  # the normal level a day is compared with: the days before it
 METRIC_REQUESTS = 2000  # labelled requests per day the quality metric is measured on
@@ -142,9 +142,9 @@ def _just_retrained(retrains: list[Retrain], day: int) -> bool:
 
 
 def _recent_reference(period: Period, day: int, model, window: int, rng) -> Window:
-    """The new model's reference: its own answers on the last days it was trained on."""
-    last = max(0, day - period.label_delay_days)
-    days = range(max(0, last - REFERENCE_DAYS), max(last, 1))
+    """The new model's reference: its answers on the last few days' traffic, the world it now serves
+    (input monitors need no labels, so the reference need not wait for them)."""
+    days = range(max(0, day - REFERENCE_DAYS), max(day, 1))
     return _pooled([period.serve(d, model, max(1, window // len(days)), rng) for d in days])
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field, replace
 
@@ -62,12 +63,16 @@ def pick(registry: Registry, study_id: str, champion=None, challenger=None) -> P
                 f"version {version.version} was trained on an upload: a canary needs the simulated "
                 "world, whose ground truth scores both models"
             )
-    if first.data != second.data:
+    if _world_identity(first) != _world_identity(second):
         raise RegistryError(
             f"versions {first.version} and {second.version} were trained on different worlds "
             f"({_world(first)} vs {_world(second)}): a canary compares two models on one live world"
         )
     return Pair(study, first, second)
+
+
+def _world_identity(version: ModelVersion) -> tuple:
+    return json.dumps(version.data.get("world"), sort_keys=True), version.data.get("seed")
 
 
 def _world(version: ModelVersion) -> str:

@@ -75,14 +75,26 @@ class Registry:
             if data
             else {"world": {k.id: result.config[k.id] for k in study.knobs if k.world}, "seed": seed}
         )
+        return self.add(study.id, result.config, result.seed, identity, predictor, result.metrics)
+
+    def add(
+        self,
+        study: str,
+        config: dict[str, Any],
+        seed: int,
+        identity: dict[str, Any],
+        predictor,
+        metrics: dict[str, float],
+    ) -> ModelVersion:
+        """Record a trained Predictor as the next version (a retrain, or a run of `register`)."""
         with self.engine.begin() as c:
             number = (
                 c.execute(
-                    text("SELECT MAX(version) FROM model_versions WHERE study = :s"), {"s": study.id}
+                    text("SELECT MAX(version) FROM model_versions WHERE study = :s"), {"s": study}
                 ).scalar()
                 or 0
             ) + 1
-            path = self.root / study.id / f"v{number}.pkl"
+            path = self.root / study / f"v{number}.pkl"
             sha256, size = artifact.save(predictor, path)
             c.execute(
                 text(
@@ -91,19 +103,19 @@ class Registry:
                     ":metrics, :artifact, :sha256, :size)"
                 ),
                 {
-                    "study": study.id,
+                    "study": study,
                     "version": number,
                     "at": time.time(),
-                    "config": json.dumps(result.config),
-                    "seed": result.seed,
+                    "config": json.dumps(config),
+                    "seed": seed,
                     "data": json.dumps(identity),
-                    "metrics": json.dumps(_finite(result.metrics)),
+                    "metrics": json.dumps(_finite(metrics)),
                     "artifact": str(path),
                     "sha256": sha256,
                     "size": size,
                 },
             )
-        return self.get(study.id, number)
+        return self.get(study, number)
 
     def versions(self, study: str) -> list[ModelVersion]:
         with self.engine.connect() as c:
