@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 BASE_USERS = 943  # MovieLens-100k shape
 BASE_ITEMS = 1682
@@ -78,19 +79,7 @@ def generate_world(scale: float, pop_weight: float, noise: float, seed: int) -> 
 
     exposure = np.log(np.minimum(1.0, (item_age + 1) / LOG_EXPOSURE_DAYS))
     base = 0.5 * pop_weight * item_pop + noise * exposure
-    users, items = [], []
-    for start in range(0, n_users, 512):  # chunks keep memory flat at 10x scale
-        block = slice(start, min(start + 512, n_users))
-        utility = user_vecs[block] @ item_vecs.T + base
-        gumbel = rng.gumbel(size=utility.shape)
-        keys = utility / noise + gumbel  # Gumbel-top-k = sampling without replacement
-        order = np.argsort(-keys, axis=1)
-        for row, u in enumerate(range(block.start, block.stop)):
-            chosen = order[row, : activity[u]]
-            users.append(np.full(chosen.size, u))
-            items.append(chosen)
-    user_ids = np.concatenate(users)
-    item_ids = np.concatenate(items)
+    user_ids, item_ids = sample_watches(user_vecs, item_vecs, base, activity, noise, rng)
     released = CATALOGUE_DAYS - item_age[item_ids]
     timestamp = released + rng.integers(0, CATALOGUE_DAYS, size=item_ids.size) % (
         CATALOGUE_DAYS - released + 1
@@ -107,3 +96,30 @@ def generate_world(scale: float, pop_weight: float, noise: float, seed: int) -> 
         item_age_days=item_age,
         pop_weight=pop_weight,
     )
+
+
+def sample_watches(
+    user_vecs: np.ndarray,
+    item_vecs: np.ndarray,
+    base: np.ndarray,
+    counts: np.ndarray,
+    noise: float,
+    rng: np.random.Generator,
+    seen: sp.csr_matrix | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """User u watches `counts[u]` distinct items, drawn by softmax sampling (temperature `noise`) over
+    taste + `base` (a per-item utility), never one of its `seen` items: (user ids, item ids)."""
+    users, items = [], []
+    for start in range(0, user_vecs.shape[0], 512):  # chunks keep memory flat at 10x scale
+        block = slice(start, min(start + 512, user_vecs.shape[0]))
+        utility = user_vecs[block] @ item_vecs.T + base
+        gumbel = rng.gumbel(size=utility.shape)
+        keys = utility / noise + gumbel  # Gumbel-top-k = sampling without replacement
+        if seen is not None:
+            keys[seen[block].nonzero()] = -np.inf
+        order = np.argsort(-keys, axis=1)
+        for row, u in enumerate(range(block.start, block.stop)):
+            chosen = order[row, : counts[u]]
+            users.append(np.full(chosen.size, u))
+            items.append(chosen)
+    return np.concatenate(users), np.concatenate(items)

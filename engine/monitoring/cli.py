@@ -85,7 +85,8 @@ def _text(out: dict) -> str:
         metric = "n/a" if day["metric"] is None else f"{day['metric']:.4f}"
         lines.append(
             f"  day {day['day']:>2}  score PSI {day['psi']['score']:.3f}  "
-            f"KS p {day['p_value']['score']:.3g}  {out['metric']} {metric} (known day {day['metric_known_on']})  {flag}"
+            f"KS p {day['p_value']['score']:.3g}  {out['metric']} {metric} "
+            f"(known day {day['metric_known_on']})  {flag}"
         )
     lines.append(
         f"first alert: day {out['first_alert']}; drop measured on day {out['first_measured_drop']}; "
