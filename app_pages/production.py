@@ -1,21 +1,24 @@
 """Production: register model versions, serve one on a real local endpoint, load-test it, compare
-batch and online inference, and plan capacity, all from measurements of the running system."""
+batch and online inference, plan capacity, release a challenger by shadow and canary, and monitor a
+serving period for drift, all from measurements of the running system and its simulated world."""
 
 import json
 
 import pandas as pd
 import streamlit as st
 
+from engine.data import DataError
 from engine.serving import capacity, loadtest, process, sizing
 from engine.serving.artifact import ArtifactError
 from engine.serving.registry import CHALLENGER, CHAMPION, Registry, RegistryError, diff
 from engine.study import Study
 from engine.tradeoffs import changed_knobs
-from ui import db
+from ui import db, monitor, release
 from ui import production as prod
 from ui.studies import pick_study
 
 REGISTRY, SERVE, BATCH, CAPACITY = "Registry", "Serve and load-test", "Batch vs online", "Capacity plan"
+RELEASE, MONITOR = "Release", "Monitor"
 LEVELS = (1, 4, 16, 64)
 
 
@@ -24,12 +27,15 @@ def describe(config: dict, study: Study) -> str:
     return ", ".join(f"{k}={config[k]}" for k in changed) or "defaults"
 
 
-def register_current(study: Study, registry: Registry) -> None:
+def register_current(study: Study, registry: Registry, alias: str | None = None) -> None:
     config = prod.current_design(study)
     seed = int(st.session_state.get(f"{study.id}.seed", 0))
     with st.spinner("Training this design and writing its artifact…", show_time=True):
         model = registry.register(study, config, seed)
-    st.toast(f"Registered {study.title} version {model.version}", icon=":material/inventory_2:")
+    if alias:
+        registry.set_alias(study.id, alias, model.version)
+    named = f" as the {alias}" if alias else ""
+    st.toast(f"Registered {study.title} version {model.version}{named}", icon=":material/inventory_2:")
 
 
 def registry_view(study: Study, registry: Registry) -> None:
@@ -403,6 +409,22 @@ def capacity_view(study: Study, registry: Registry) -> None:
         )
 
 
+def release_view(study: Study, registry: Registry) -> None:
+    if study.serving.release is None:
+        st.info("This study declares no online metric to release on.", icon=":material/info:")
+        return
+    release.release_view(study, registry, register_current)
+
+
+def monitor_view(study: Study, registry: Registry) -> None:
+    if study.serving.release is None:
+        st.info("This study declares no live world to monitor.", icon=":material/info:")
+        return
+    model = pick_version(study, registry, f"{study.id}.monitor_version")
+    if model is not None:
+        monitor.monitor_view(study, registry, model)
+
+
 def _figure(value: float) -> str:
     if float(value).is_integer() or value >= 100:
         return f"{value:,.0f}"
@@ -418,7 +440,8 @@ study = pick_study()
 st.title(f"Production: {study.title.lower()}")
 st.caption(
     "Register model versions, serve one on a real local endpoint, load-test it, compare batch and online "
-    "inference and plan capacity. Every number is measured on this machine."
+    "inference, plan capacity, release a challenger and watch for drift. Every number is measured on "
+    "this machine or in the study's simulated world."
 )
 if study.serving is None:
     st.info("This study declares nothing to serve yet.", icon=":material/info:")
@@ -426,7 +449,7 @@ if study.serving is None:
 registry = db.registry()
 view = st.segmented_control(
     "View",
-    [REGISTRY, SERVE, BATCH, CAPACITY],
+    [REGISTRY, SERVE, BATCH, CAPACITY, RELEASE, MONITOR],
     key="production.view",
     default=REGISTRY,
     required=True,
@@ -434,10 +457,16 @@ view = st.segmented_control(
     label_visibility="collapsed",
 )
 try:
-    {REGISTRY: registry_view, SERVE: serve_view, BATCH: batch_view, CAPACITY: capacity_view}[view](
-        study, registry
-    )
-except (RegistryError, ArtifactError) as err:
+    views = {
+        REGISTRY: registry_view,
+        SERVE: serve_view,
+        BATCH: batch_view,
+        CAPACITY: capacity_view,
+        RELEASE: release_view,
+        MONITOR: monitor_view,
+    }
+    views[view](study, registry)
+except (RegistryError, ArtifactError, DataError) as err:
     st.error(str(err), icon=":material/error:")
 with st.sidebar:
     st.page_link(

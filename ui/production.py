@@ -54,7 +54,7 @@ def uptime(handle: process.ServerProcess) -> str:
 
 
 # -- charts ----------------------------------------------------------------------------------------
-def _layout(fig: go.Figure, x: str, y: str) -> go.Figure:
+def layout(fig: go.Figure, x: str, y: str) -> go.Figure:
     fig.update_layout(
         height=340,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -111,7 +111,7 @@ def latency_throughput(runs: dict[str, list[Level]], slo_ms: float) -> go.Figure
             )  # fmt: skip
         )
     fig.update_yaxes(type="log")
-    return _layout(fig, "throughput (requests/s)", "latency (ms, log scale)")
+    return layout(fig, "throughput (requests/s)", "latency (ms, log scale)")
 
 
 def run_label(version: int, max_batch: int, max_wait_ms: float) -> str:
@@ -132,7 +132,7 @@ def batch_vs_online(rows_per_s: dict[str, float]) -> go.Figure:
     )
     fig.update_xaxes(type="log")
     fig.update_layout(height=260)
-    return _layout(fig, "rows (requests) per second, log scale", "")
+    return layout(fig, "rows (requests) per second, log scale", "")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

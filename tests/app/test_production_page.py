@@ -80,3 +80,50 @@ def test_serve_load_test_batch_and_plan(fresh_db):
     view(at, "Serve and load-test")
     button(at, "Stop the endpoint").click().run()
     assert not process.running()
+
+
+def test_release_shadow_canary_and_statistics(fresh_db):
+    at = open_page(PAGE, study="fraud")
+    button(at, "Register this design").click().run(timeout=180)
+    view(at, "Release")
+    assert "needs two versions" in at.info[0].value
+    at.session_state["fraud.model"] = "random_forest"  # as if moved on the study page
+    button(at, "Register this design as the challenger").click().run(timeout=300)
+    assert not at.exception, at.exception
+    assert at.selectbox(key="fraud.rel_b").value == 2
+    assert {m.label for m in at.metric} >= {"same decision", "challenger p50", "challenger p99"}
+    button(at, "Run the canary").click().run(timeout=180)
+    assert not at.exception, at.exception
+    steps = at.dataframe[0].value
+    assert steps["decision"].iloc[-1] in ("promote", "roll back (metric)", "pause (no data)")
+    assert (at.success or at.warning) and at.get("plotly_chart")
+    at.text_input(key="fraud.steps").set_value("5, 50").run()
+    assert "cannot run" in at.error[0].value and "100" in at.error[0].value  # nothing typed is lost
+    assert at.text_input(key="fraud.steps").value == "5, 50"
+    at.text_input(key="fraud.steps").set_value("5, 25, 50, 100").run()
+    at.select_slider(key="fraud.repeats").set_value(100).run()
+    next(b for b in at.button if b.label.startswith("Run 100 seeded canaries")).click().run(timeout=180)
+    assert not at.exception, at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert float(labels["False rollbacks, peeking"].rstrip("%")) > float(
+        labels["False rollbacks, O'Brien–Fleming"].rstrip("%")
+    )
+    assert len(at.get("plotly_chart")) == 2  # the timeline and the operating curve
+
+
+def test_monitor_a_drift_scenario_with_retraining_on_alert(fresh_db):
+    at = open_page(PAGE, study="fraud")
+    button(at, "Register this design").click().run(timeout=180)
+    view(at, "Monitor")
+    at.selectbox(key="fraud.scenario").set_value("card_testing")
+    at.radio(key="fraud.preset").set_value("psi")
+    at.radio(key="fraud.policy").set_value("on_alert")
+    next(b for b in at.button if b.label == "Run the serving period").click().run(timeout=300)
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["First alert"] == "day 14" and metrics["AP drop measured"] == "day 21"
+    assert metrics["Retrains"] == "1"
+    assert len(at.get("plotly_chart")) == 2  # the heatmap and the metric once labelled
+    button(at, "Register the 1 retrained model(s)").click().run(timeout=120)
+    view(at, "Registry")
+    assert list(at.dataframe[0].value["version"]) == [1, 2]
