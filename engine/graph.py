@@ -17,9 +17,12 @@ PLOT_WIDTH = 850  # pixels the graph spans in the study page's main column, on a
 MARGIN_Y = 40  # the series' top and bottom inset, which keeps the boxes at the edges inside
 
 
-def architecture(study: Study, result: RunResult | None = None, touched: Iterable[str] = ()) -> nx.DiGraph:
+def architecture(
+    study: Study, result: RunResult | None = None, touched: Iterable[str] = (), production: bool = False
+) -> nx.DiGraph:
     """Nodes are the study's stages with their measured latency, the knobs that touch them, and
-    whether the knob(s) in `touched` act on them."""
+    whether the knob(s) in `touched` act on them. With `production` (the Production page's release
+    or monitor is in use) the router and the drift monitor join them."""
     stage_ms = result.stage_ms() if result else {}
     lit = {stage for knob_id in touched for stage in study.knob(knob_id).stages}
     graph = nx.DiGraph(study=study.id)
@@ -35,7 +38,43 @@ def architecture(study: Study, result: RunResult | None = None, touched: Iterabl
             highlighted=stage.id in lit,
         )
     graph.add_edges_from(study.flow)
+    release = study.serving.release if study.serving else None
+    if production and release is not None:
+        _add_production(graph, release.placement)
     return graph
+
+
+def _add_production(graph: nx.DiGraph, place) -> None:
+    common = {"ms": None, "knobs": [], "highlighted": False}
+    graph.add_node(
+        "Router",
+        label="Router",
+        what="Splits live traffic between the champion and a challenger: mirrored in a shadow, by "
+        "weight in a canary (5 → 25 → 50 → 100 %), with guardrails that roll back. Run one on the "
+        "Production page's Release view.",
+        online=True,
+        pos=place.router_pos,
+        **common,
+    )
+    graph.add_node(
+        "Monitor",
+        label="Drift monitor",
+        what="Compares each day's features and scores with the training-time reference (PSI, KS, "
+        "Wasserstein, Jensen-Shannon), raises alerts, and measures quality once labels arrive; an alert "
+        "can trigger a retrain. Run a scenario on the Production page's Monitor view.",
+        online=False,
+        pos=place.monitor_pos,
+        **common,
+    )
+    graph.remove_edge("Model_Registry", place.serving)
+    graph.add_edges_from(
+        [
+            ("Model_Registry", "Router"),
+            ("Router", place.serving),
+            (place.watched, "Monitor"),
+            ("Monitor", place.retraining),
+        ]
+    )
 
 
 def canvas_height(graph: nx.DiGraph) -> int:

@@ -15,7 +15,7 @@ from engine.monitoring.lesson import window_lesson
 from engine.serving.registry import Registry
 from engine.study import Study
 from ui.production import layout
-from ui.release import USED
+from ui.views import PRODUCTION_USED
 
 WINDOWS = (100, 300, 1000, 3000, 10_000)
 POLICY_LABELS = {"never": "never", "scheduled": "weekly", "on_alert": "on alert"}
@@ -23,7 +23,7 @@ PRESET_LABELS = {"evidently": "Evidently's default rule", "psi": "PSI 0.1 / 0.25
 
 
 def monitor_view(study: Study, registry: Registry, model) -> None:
-    st.session_state[USED.format(study=study.id)] = True
+    st.session_state[PRODUCTION_USED.format(study=study.id)] = True  # the graph gains router, monitor
     drift = study.serving.release.drift
     scenarios = {s.name: s for s in drift.SCENARIOS}
     with st.form(f"{study.id}.monitor_form", border=True):

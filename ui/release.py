@@ -13,12 +13,11 @@ from engine.release import canary, lab
 from engine.serving.registry import CHALLENGER, CHAMPION, Registry
 from engine.study import Study
 from ui.production import layout
-
-USED = "{study}.production_used"  # the study page draws the router and monitor once this is set
+from ui.views import PRODUCTION_USED
 
 
 def release_view(study: Study, registry: Registry, register_current) -> None:
-    st.session_state[USED.format(study=study.id)] = True
+    st.session_state[PRODUCTION_USED.format(study=study.id)] = True  # the graph gains router, monitor
     release = study.serving.release
     versions = registry.versions(study.id)
     if st.button("Register this design as the challenger", icon=":material/add_circle:"):

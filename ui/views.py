@@ -14,6 +14,8 @@ from engine.result import RunResult
 from engine.study import NO_CHANGE, Study
 from engine.tradeoffs import changed_knobs, pareto_front
 
+PRODUCTION_USED = "{study}.production_used"  # set by the Release and Monitor views
+
 
 def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys: Iterable[str]) -> None:
     keys = list(keys)
@@ -78,7 +80,8 @@ def endpoint_caption(study: Study) -> None:
 def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> None:
     """The system as a graph of its stages; clicking a node opens its details underneath."""
     state_key = f"{study.id}.node"
-    graph = architecture(study, result, touched)
+    production = bool(st.session_state.get(PRODUCTION_USED.format(study=study.id)))
+    graph = architecture(study, result, touched, production)
     names = list(graph.nodes)
 
     def on_select() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from case_studies.fraud.charts import PANELS
 from case_studies.fraud.upload import FORMAT, load_transactions
 from engine import Knob, MetricSpec, Stage, Study, lazy, registry_stage
-from engine.release.spec import Release
+from engine.release.spec import Placement, Release
 from engine.serving import Serving
 
 PER_TX = "The figure is the mean time per transaction, served one at a time."
@@ -390,6 +390,7 @@ STUDY = Study(
             pools=lazy("case_studies.fraud.release:pools"),
             agreement=lazy("case_studies.fraud.release:agreement"),
             monitoring="case_studies.fraud.drift",
+            placement=Placement("Model_Serving", (5, 0), "Decision", "Retraining", (5, 1)),
             default_rpm=20000,
         ),
     ),

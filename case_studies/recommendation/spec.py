@@ -4,7 +4,7 @@ from pathlib import Path
 
 from case_studies.recommendation.upload import FORMAT, load_interactions
 from engine import Knob, MetricSpec, Stage, Study, lazy, registry_stage
-from engine.release.spec import Release
+from engine.release.spec import Placement, Release
 from engine.serving import Serving
 
 ON_REQUEST = "Runs on every request; the figure is the measured time per request, amortised over a batch."
@@ -335,6 +335,7 @@ STUDY = Study(
             pools=lazy("case_studies.recommendation.release:pools"),
             agreement=lazy("case_studies.recommendation.release:agreement"),
             monitoring="case_studies.recommendation.drift",
+            placement=Placement("Model_Serving", (4, -1), "Post_Processing", "Training", (0, 1)),
             default_rpm=1000,
         ),
     ),

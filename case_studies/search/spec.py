@@ -4,7 +4,7 @@ from pathlib import Path
 
 from case_studies.search.upload import FILES, FORMAT, load_collection
 from engine import Knob, MetricSpec, Probe, Stage, Study, lazy, registry_stage
-from engine.release.spec import Release
+from engine.release.spec import Placement, Release
 from engine.serving import Serving
 
 PER_QUERY = "The figure is the mean time per query, served one at a time."
@@ -318,6 +318,7 @@ STUDY = Study(
             pools=lazy("case_studies.search.release:pools"),
             agreement=lazy("case_studies.search.release:agreement"),
             monitoring="case_studies.search.drift",
+            placement=Placement("Ranking", (4, 0.5), "Post_Processing", "Ranker_Training", (1, 1)),
             default_rpm=1000,
         ),
     ),

@@ -11,6 +11,17 @@ from engine.release.pool import Pool
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where the Production page's router and monitor join the study's architecture graph."""
+
+    serving: str  # the stage the router splits traffic into, between the champion and a challenger
+    router_pos: tuple[float, float]
+    watched: str  # the stage whose requests and answers the monitors read
+    retraining: str  # the stage an alert sends a retrain to
+    monitor_pos: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class Release:
     """The study's online metric and the world behind it.
 
@@ -26,6 +37,7 @@ class Release:
     pools: Callable[..., Sequence[Pool]]
     agreement: Callable[[list[dict[str, Any]], list[dict[str, Any]]], dict[str, float]]
     monitoring: str
+    placement: Placement
     default_rpm: int = 1000  # requests per minute a canary of this study sees by default
 
     def format(self, value: float) -> str:

@@ -78,3 +78,15 @@ def test_graph_is_the_pipeline_with_latencies_and_lit_stages():
     labels = {node["name"]: node["label"]["formatter"] for node in option["series"][0]["data"]}
     assert labels["Ranking"].startswith("Ranking\n") and "/ request" in labels["Ranking"]
     assert len(option["series"][0]["links"]) == graph.number_of_edges()
+
+
+@pytest.mark.parametrize("study", [s for s in engine.list_studies() if s.serving and s.serving.release])
+def test_the_router_and_the_monitor_join_the_graph_only_when_production_is_in_use(study):
+    assert "Router" not in architecture(study)
+    graph = architecture(study, production=True)
+    place = study.serving.release.placement
+    assert nx.is_path(graph, ["Model_Registry", "Router", place.serving])
+    assert nx.is_path(graph, [place.watched, "Monitor", place.retraining])
+    assert not graph.has_edge("Model_Registry", place.serving)  # every version now goes through the router
+    positions = [d["pos"] for _, d in graph.nodes(data=True)]
+    assert len(set(positions)) == len(positions)  # no box drawn on top of another
