@@ -33,6 +33,7 @@ def monitor_view(study: Study, registry: Registry, model) -> None:
             list(scenarios),
             key=f"{study.id}.scenario",
             format_func=lambda n: scenarios[n].label,
+            help="\n\n".join(f"**{s.label}**: {s.what}" for s in scenarios.values()),
         )
         day = b.slider("Drift starts on day", 1, 27, 14, key=f"{study.id}.drift_day")
         c, d, e = st.columns([2, 2, 2])
@@ -50,7 +51,6 @@ def monitor_view(study: Study, registry: Registry, model) -> None:
             "delay).",
         )  # fmt: skip
         run = st.form_submit_button("Run the serving period", icon=":material/monitor_heart:", type="primary")
-    st.caption(scenarios[name].what)
     key = f"{study.id}.monitor"
     if run:
         with st.spinner("Building the live world and the model in service…", show_time=True):
@@ -74,6 +74,8 @@ def monitor_view(study: Study, registry: Registry, model) -> None:
 
 def show_report(study: Study, registry: Registry, model, report: simulate.Report) -> None:
     period = report.period
+    scenario = next(s for s in study.serving.release.drift.SCENARIOS if s.name == period.scenario)
+    st.markdown(f"**{scenario.label}**: {scenario.what}")
     alert, drop = report.first_alert, report.first_measured_drop
     cols = st.columns(4)
     cols[0].metric(
@@ -92,7 +94,7 @@ def show_report(study: Study, registry: Registry, model, report: simulate.Report
     cols[3].metric(
         "Retrains",
         len(report.retrains),
-        f"{report.retrain_seconds:.1f} s of training",
+        f"{report.retrain_seconds:.2f} s of training",
         delta_color="off",
         border=True,
     )
@@ -190,13 +192,15 @@ def metric_chart(report: simulate.Report) -> go.Figure:
 
 
 def lesson(study: Study, report: simulate.Report) -> None:
-    with st.expander("Window size and the statistics: measured on this model's score"):
+    key = f"{study.id}.lesson.{id(report.period)}"
+    with st.expander(
+        "Window size and the statistics: measured on this model's score", expanded=key in st.session_state
+    ):
         st.caption(
             "Windows of the score before any drift, compared with the training-time reference, as they "
             "are and moved by 0.1 σ and 0.5 σ (resampled with exponential weights, so the score keeps its "
             "shape). Shares of 40 windows each."
         )
-        key = f"{study.id}.lesson.{id(report.period)}"
         if st.button("Measure", key=f"{study.id}.lesson_button"):
             with st.spinner("Drawing windows…", show_time=True):
                 st.session_state[key] = window_lesson(report.period)

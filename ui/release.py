@@ -64,10 +64,11 @@ def shadow_section(study: Study, pair: lab.Pair, shadow: lab.Shadow) -> None:
         f"The challenger answers a copy of {shadow.requests} live requests; users only ever see the "
         "champion's answers. Each request is timed alone on both, in alternating order."
     )
-    cols = st.columns(len(shadow.agreement) + 2)
+    cols = st.columns(4)
     for col, (name, value) in zip(cols, shadow.agreement.items(), strict=False):
         col.metric(name, f"{value:.0%}" if 0 <= value <= 1 else f"{value:.2f}", border=True)
-    for col, q, name in ((cols[-2], 0.5, "p50"), (cols[-1], 0.99, "p99")):
+    cols = st.columns(4)
+    for col, q, name in ((cols[0], 0.5, "p50"), (cols[1], 0.99, "p99")):
         (value, _), (base, _) = shadow.quantile(CHALLENGER, q), shadow.quantile(CHAMPION, q)
         overhead, noise = shadow.overhead(q)
         delta = "≈ no change" if abs(overhead) <= noise else f"{overhead:+.2f} ms"
@@ -159,7 +160,7 @@ def canary_section(study: Study, registry: Registry, pair: lab.Pair, schedule: c
     rows = [
         {
             "traffic": f"{s['traffic']:g} %",
-            "challenger requests": s["n"],
+            "challenger requests": "" if s["n"] is None else f"{s['n']:,}",
             f"Δ {release.metric_label}": ""
             if s["metric_delta"] is None
             else release.format(s["metric_delta"]),
@@ -207,9 +208,14 @@ def timeline(rollout: canary.Rollout, release) -> go.Figure:
         )
     )
     line = np.where(finite, -sign * rollout.bound[looked] * s, np.nan)
+    side = "below" if rollout.higher_is_better else "above"
     fig.add_trace(
         go.Scatter(
-            x=m, y=line, mode="lines", name="roll back below this", line={"color": palette.RED, "dash": "dot"}
+            x=m,
+            y=line,
+            mode="lines",
+            name=f"roll back {side} this",
+            line={"color": palette.RED, "dash": "dot"},
         )
     )
     fig.add_trace(
@@ -242,7 +248,16 @@ def timeline(rollout: canary.Rollout, release) -> go.Figure:
         )  # fmt: skip
     )
     fig.add_hline(y=0, line={"color": palette.INK, "width": 1})
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "title": "traffic %"})
+    fig.update_layout(
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 105],
+            "title": "traffic %",
+            "tickvals": [0, 25, 50, 75, 100],
+            "showgrid": False,
+        }  # fmt: skip
+    )
     return layout(fig, "minutes since the rollout started", f"Δ {release.metric_label}")
 
 

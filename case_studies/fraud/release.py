@@ -9,8 +9,6 @@ from case_studies.fraud import pipeline as p
 from case_studies.fraud.serving import payment_body
 from engine.release.pool import Pool
 
-DECISIONS = ("approve", "review", "block")
-
 
 def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool]:
     """Each model's cost per payment on the same `n` test-period payments: a fraud it approves loses
@@ -37,10 +35,9 @@ def agreement(champion: list[dict], challenger: list[dict]) -> dict[str, float]:
     first = np.array([a["decision"] for a in champion])
     second = np.array([a["decision"] for a in challenger])
     shares = {"same decision": float((first == second).mean())}
-    for decision in DECISIONS:
-        mine = first == decision
-        if mine.any():
-            shares[f"of its {decision}s, challenger agrees"] = float((second[mine] == decision).mean())
+    blocked = first == "block"
+    if blocked.any():
+        shares["champion's blocks it also blocks"] = float((second[blocked] == "block").mean())
     correlation = stats.spearmanr([a["score"] for a in champion], [b["score"] for b in challenger])
     shares["score rank correlation"] = float(correlation.statistic)
     return shares

@@ -45,3 +45,45 @@ def test_register_serve_load_test_and_stop(app_url, page):
     wait_for_app(page)
     expect(page.get_by_role("button", name="Start the endpoint")).to_be_visible()
     assert not any(s.study == "fraud" for s in process.running())  # this process started none
+
+
+def _open_view(page, name: str) -> None:
+    page.get_by_role("radio", name=name).or_(page.get_by_text(name, exact=True)).first.click()
+    wait_for_app(page)
+
+
+def test_run_a_canary_and_a_drift_scenario_to_their_charts(app_url, page):
+    page.goto(f"{app_url}/production?study=fraud")
+    wait_for_app(page)
+    page.get_by_role("button", name="Register this design").click()
+    wait_for_app(page, timeout=120_000)
+    _open_view(page, "Release")
+    page.get_by_role("button", name="Register this design as the challenger").click()
+    wait_for_app(page, timeout=180_000)
+    expect(page.get_by_text("same decision", exact=False).first).to_be_visible()
+    page.get_by_role("button", name="Run the canary").click()
+    wait_for_app(page, timeout=120_000)
+    timeline = page.get_by_test_id("stPlotlyChart").first
+    expect(timeline).to_be_visible()
+    expect(timeline.locator(".scatterlayer .trace").nth(3)).to_be_attached()  # Δ, band, line, traffic
+    expect(page.get_by_text("The registry's champion is v", exact=False)).to_be_visible()
+    SHOTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=SHOTS / "production-canary.png", full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 1100})
+    _open_view(page, "Monitor")
+    page.get_by_test_id("stSelectbox").filter(has_text="Drift scenario").click()
+    page.get_by_role("option", name="Card-testing wave").click()
+    page.get_by_text("PSI 0.1 / 0.25").click()
+    page.get_by_role("button", name="Run the serving period").click()
+    wait_for_app(page, timeout=180_000)
+    heatmap = page.get_by_test_id("stPlotlyChart").first
+    expect(heatmap).to_be_visible()
+    expect(heatmap.locator(".heatmaplayer")).to_be_attached()
+    expect(page.get_by_text("First alert", exact=True)).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=SHOTS / "production-monitor.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "production-monitor-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 1100})
