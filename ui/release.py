@@ -184,20 +184,7 @@ def timeline(rollout: canary.Rollout, release) -> go.Figure:
     m, d, s = minutes[looked], delta[looked], se[looked]
     finite = np.isfinite(rollout.bound)[looked]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=m, y=d + 1.96 * s, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=m,
-            y=d - 1.96 * s,
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor="rgba(28,131,225,0.18)",
-            name="95 % interval",
-        )  # fmt: skip
-    )
+    _band(fig, m, d - 1.96 * s, d + 1.96 * s)
     fig.add_trace(
         go.Scatter(
             x=m,
@@ -333,17 +320,24 @@ def statistics_section(study: Study, registry: Registry, pair: lab.Pair, schedul
 
 
 def operating_curve(result: lab.Statistics) -> go.Figure:
-    effects = [100 * e for e, *_ in result.curve]
-    rate = [100 * r for _, r, _, _ in result.curve]
-    low = [100 * r for _, _, r, _ in result.curve]
-    high = [100 * r for _, _, _, r in result.curve]
+    effects, rate, low, high = (np.array(column) * 100 for column in zip(*result.curve, strict=True))
     fig = go.Figure()
+    _band(fig, effects, low, high)
     fig.add_trace(
-        go.Scatter(x=effects, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+        go.Scatter(x=effects, y=rate, mode="lines+markers", name="P(promoted)", line={"color": palette.BLUE})
+    )
+    fig.add_vline(x=0, line={"color": palette.GREY, "dash": "dot"})
+    return layout(fig, "challenger's true effect on the metric (%, + is better)", "promoted (% of canaries)")
+
+
+def _band(fig: go.Figure, x, low, high) -> None:
+    """A shaded 95 % interval between `low` and `high` (an invisible upper line, filled down to the lower)."""
+    fig.add_trace(
+        go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
     )
     fig.add_trace(
         go.Scatter(
-            x=effects,
+            x=x,
             y=low,
             mode="lines",
             line={"width": 0},
@@ -352,8 +346,3 @@ def operating_curve(result: lab.Statistics) -> go.Figure:
             name="95 % interval",
         )  # fmt: skip
     )
-    fig.add_trace(
-        go.Scatter(x=effects, y=rate, mode="lines+markers", name="P(promoted)", line={"color": palette.BLUE})
-    )
-    fig.add_vline(x=0, line={"color": palette.GREY, "dash": "dot"})
-    return layout(fig, "challenger's true effect on the metric (%, + is better)", "promoted (% of canaries)")

@@ -13,6 +13,18 @@ from tests.e2e.harness import wait_for_app
 SHOTS = Path(__file__).parents[1] / "artifacts"
 
 
+def shoot(page, name: str, phone: str | None = None) -> None:
+    """Screenshots at a laptop's 1,280 × 800 and, with `phone`, at a phone's width."""
+    SHOTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+    if phone:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(500)
+        page.screenshot(path=SHOTS / f"{phone}.png", full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 1100})
+
+
 def test_register_serve_load_test_and_stop(app_url, page):
     page.goto(f"{app_url}/production?study=fraud")
     wait_for_app(page)
@@ -34,13 +46,7 @@ def test_register_serve_load_test_and_stop(app_url, page):
     expect(chart).to_be_visible()
     expect(chart.locator(".scatterlayer .trace").nth(2)).to_be_attached()  # p50, p99 and the SLO line
     expect(page.get_by_text("Little's law", exact=False)).to_be_visible()
-    SHOTS.mkdir(exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.screenshot(path=SHOTS / "production-loadtest.png", full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(500)
-    page.screenshot(path=SHOTS / "production-phone.png", full_page=True)
-    page.set_viewport_size({"width": 1440, "height": 1100})
+    shoot(page, "production-loadtest", phone="production-phone")
     page.get_by_role("button", name="Stop the endpoint").click()
     wait_for_app(page)
     expect(page.get_by_role("button", name="Start the endpoint")).to_be_visible()
@@ -67,10 +73,7 @@ def test_run_a_canary_and_a_drift_scenario_to_their_charts(app_url, page):
     expect(timeline).to_be_visible()
     expect(timeline.locator(".scatterlayer .trace").nth(3)).to_be_attached()  # Δ, band, line, traffic
     expect(page.get_by_text("The registry's champion is v", exact=False)).to_be_visible()
-    SHOTS.mkdir(exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.screenshot(path=SHOTS / "production-canary.png", full_page=True)
-    page.set_viewport_size({"width": 1440, "height": 1100})
+    shoot(page, "production-canary")
     _open_view(page, "Monitor")
     page.get_by_test_id("stSelectbox").filter(has_text="Drift scenario").click()
     page.get_by_role("option", name="Card-testing wave").click()
@@ -81,9 +84,4 @@ def test_run_a_canary_and_a_drift_scenario_to_their_charts(app_url, page):
     expect(heatmap).to_be_visible()
     expect(heatmap.locator(".heatmaplayer")).to_be_attached()
     expect(page.get_by_text("First alert", exact=True)).to_be_visible()
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.screenshot(path=SHOTS / "production-monitor.png", full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(500)
-    page.screenshot(path=SHOTS / "production-monitor-phone.png", full_page=True)
-    page.set_viewport_size({"width": 1440, "height": 1100})
+    shoot(page, "production-monitor", phone="production-monitor-phone")
