@@ -78,7 +78,7 @@ class FraudPeriod(Period):
     drop_share = 0.4  # AP of a few dozen frauds moves by a third from week to week with no drift
 
     def __init__(self, config: dict[str, Any], seed: int, scenario: str, drift_day: int, days: int):
-        self.config, self.seed = config, seed
+        super().__init__(config, seed, scenario, drift_day, days)
         self.data = _world(config, seed)
         self.system = p.assemble(config, seed, self.data)
         log = self.system.log
@@ -88,9 +88,6 @@ class FraudPeriod(Period):
             if c not in UNMONITORED
         )
         self.label_delay_days = config["label_delay"]
-        self.days = days
-        self.scenario = scenario
-        self.drift_day = None if scenario == "none" else drift_day
         # Every payment is scored in production, cards already known to be compromised included.
         self._rows = [np.flatnonzero(log.day == log.test_start + d) for d in range(days)]
 

@@ -22,7 +22,7 @@ from case_studies.search.text import tokenize
 from case_studies.search.upload import Collection
 from case_studies.search.world import CATEGORIES, NEW_LINE, Catalogue, add_product_line
 from engine.memo import Memo
-from engine.monitoring.period import DAYS, Feature, Period, Scenario, Window, check_request
+from engine.monitoring.period import DAYS, ClickPeriod, Feature, Period, Scenario, Window, check_request
 from engine.threads import one_thread
 
 NEW_LINE_TRAFFIC = 0.3  # share of queries for the new product line once launched
@@ -101,16 +101,12 @@ def build_period(
     return SearchPeriod(config, seed, scenario, drift_day, days)
 
 
-class SearchPeriod(Period):
+class SearchPeriod(ClickPeriod):
     study = "search"
     features = FEATURES
-    metric_label = "CTR"
-    metric_fmt = ".2%"
-    label_delay_days = 1
 
     def __init__(self, config: dict[str, Any], seed: int, scenario: str, drift_day: int, days: int):
-        self.config, self.seed, self.scenario, self.days = config, seed, scenario, days
-        self.drift_day = None if scenario == "none" else drift_day
+        super().__init__(config, seed, scenario, drift_day, days)
         self._initial, self._initial_ms = self._build(None, knows_new_line=False)
         base = self._initial.system.prep.catalogue
         self.world = _worlds.get((config["scale"], seed, scenario), lambda: _live_world(base, seed, scenario))
@@ -138,9 +134,6 @@ class SearchPeriod(Period):
         token = f"world-{self.config['scale']}-{self.seed}+{'+'.join(NEW_LINE)}"
         known = Collection(self.world.catalogue, token, "the catalogue with its new product line")
         return self._build(known, knows_new_line=True)
-
-    def metric(self, window: Window) -> float:
-        return float(np.mean(window.outcome))
 
     def predictor(self, model: Served):
         from case_studies.search.serving import SearchPredictor

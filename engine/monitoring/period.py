@@ -47,6 +47,10 @@ class Period(ABC):
 
     `model` arguments are opaque to the engine: whatever `initial_model` and `retrain` return."""
 
+    def __init__(self, config: dict[str, Any], seed: int, scenario: str, drift_day: int, days: int):
+        self.config, self.seed, self.scenario, self.days = config, seed, scenario, days
+        self.drift_day = None if scenario == "none" else drift_day
+
     study: str
     features: tuple[Feature, ...]
     metric_label: str  # the quality metric measured once labels arrive, e.g. "AP", "CTR"
@@ -96,3 +100,15 @@ def check_request(scenarios: Sequence[Scenario], scenario: str, drift_day: int, 
         raise DataError(f"Unknown drift scenario {scenario!r}: use one of {', '.join(names)}.")
     if not 1 <= drift_day <= days - 1:
         raise DataError(f"Drift day {drift_day} is outside the serving period: choose 1 to {days - 1}.")
+
+
+class ClickPeriod(Period):
+    """A period measured by click-through: each request's outcome is its share of shown items clicked,
+    and clicks are known the next day."""
+
+    metric_label = "CTR"
+    metric_fmt = ".2%"
+    label_delay_days = 1
+
+    def metric(self, window: Window) -> float:
+        return float(np.mean(window.outcome)) if window.outcome.size else float("nan")
