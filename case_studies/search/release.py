@@ -12,17 +12,23 @@ from engine.release.spec import overlap_at_k, same_first
 
 
 def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool]:
+    """Each model's click chances on the same `n` live queries. Queries repeat (Zipf), so each
+    distinct one is answered once per model."""
     catalogue = p.prepared(config, seed, None).catalogue
     number = {query: q for q, query in reversed(list(enumerate(catalogue.queries)))}
     bodies = predictors[0].traffic(n, traffic_seed)
-    judged = [catalogue.qrels[number[b["query"]]] for b in bodies]
+    distinct = list(dict.fromkeys(b["query"] for b in bodies))
+    row = {query: i for i, query in enumerate(distinct)}
+    judged = [catalogue.qrels[number[query]] for query in distinct]
     grade = top_grade(catalogue)
     result = []
     for predictor in predictors:
-        answers = predictor.predict([predictor.parse(b) for b in bodies])
+        answers = predictor.predict([predictor.parse({"query": q, "k": p.SHOWN}) for q in distinct])
         pages = [np.array([r["product_id"] for r in a["results"]], int) for a in answers]
-        clicks = [click_probabilities(page, j, grade) for page, j in zip(pages, judged, strict=True)]
-        result.append(Pool.of_clicks(np.array(clicks)))
+        clicks = np.array(
+            [click_probabilities(page, j, grade) for page, j in zip(pages, judged, strict=True)]
+        )
+        result.append(Pool.of_clicks(clicks[[row[b["query"]] for b in bodies]]))
     return result
 
 
