@@ -12,19 +12,14 @@ from engine.serving import capacity, loadtest, process, sizing
 from engine.serving.artifact import ArtifactError
 from engine.serving.registry import CHALLENGER, CHAMPION, Registry, RegistryError, diff
 from engine.study import Study
-from engine.tradeoffs import changed_knobs
 from ui import db, monitor, release
 from ui import production as prod
 from ui.studies import pick_study
+from ui.views import describe
 
 REGISTRY, SERVE, BATCH, CAPACITY = "Registry", "Serve and load-test", "Batch vs online", "Capacity plan"
 RELEASE, MONITOR = "Release", "Monitor"
 LEVELS = (1, 4, 16, 64)
-
-
-def describe(config: dict, study: Study) -> str:
-    changed = changed_knobs(study.defaults(), config)
-    return ", ".join(f"{k}={config[k]}" for k in changed) or "defaults"
 
 
 def register_current(study: Study, registry: Registry, alias: str | None = None) -> None:
@@ -41,7 +36,7 @@ def register_current(study: Study, registry: Registry, alias: str | None = None)
 def registry_view(study: Study, registry: Registry) -> None:
     design = prod.current_design(study)
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.markdown(f"**This design:** {describe(design, study)} (from the study page's knobs in this session)")
+    left.markdown(f"**This design:** {describe(study, design)} (from the study page's knobs in this session)")
     if right.button("Register this design", icon=":material/inventory_2:", type="primary", width="stretch"):
         register_current(study, registry)
     versions = registry.versions(study.id)
@@ -56,7 +51,7 @@ def registry_view(study: Study, registry: Registry) -> None:
             {
                 "version": [v.version for v in versions],
                 "alias": [by_version.get(v.version, "") for v in versions],
-                "design": [describe(v.config, study) for v in versions],
+                "design": [describe(study, v.config) for v in versions],
                 quality.label: [quality.format(v.metrics.get(quality.key)) for v in versions],
                 latency.label: [latency.format(v.metrics.get(latency.key)) for v in versions],
                 "seed": [v.seed for v in versions],

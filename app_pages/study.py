@@ -7,7 +7,7 @@ from engine.data import DataError
 from engine.study import Dataset, Study
 from engine.tradeoffs import changed_knobs
 from ui import db, runs, views
-from ui.knobs import knob_panel, reset_knobs
+from ui.knobs import knob_panel, link_warning, reset_knobs
 from ui.studies import pick_study
 
 # Plain labels: a bound widget writes its label into the URL, so these make readable links.
@@ -140,18 +140,28 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
 
 def lab(study: Study, result, baseline, touched: list[str], data: Dataset | None) -> None:
     same = result.config == baseline.config
-    views.metric_row(study, result, None if same else baseline, study.headline)
+    current, pinned = runs.run_key(result, data), runs.run_key(baseline, data)
+    elsewhere = runs.world(study, current) != runs.world(study, pinned)
+    views.metric_row(study, result, None if same or elsewhere else baseline, study.headline)
     if same:
         st.caption("This is the pinned baseline: move a knob to see the change against it.")
+    elif elsewhere:
+        moved = ", ".join(
+            f"{k.label} {k.format_value(baseline.config[k.id])} → {k.format_value(result.config[k.id])}"
+            for k in study.knobs
+            if k.world and baseline.config[k.id] != result.config[k.id]
+        )
+        st.caption(
+            f"The baseline was measured in another world ({moved}): every metric moves with the world, so "
+            "no change is shown against it. Pin this configuration to compare within this world."
+        )
     views.ranges_caption(study, result)
     views.architecture_panel(study, result, touched)
-    views.study_panels(study, result, None if same else baseline)
+    views.study_panels(study, result, None if same or elsewhere else baseline)
     chart, table = st.columns(2, gap="medium")
     with chart:
-        st.markdown("**Quality against cost, every configuration tried**")
-        views.pareto_chart(
-            study, runs.history(study), runs.run_key(result, data), runs.run_key(baseline, data)
-        )
+        st.markdown("**Quality against cost, every configuration tried in this world**")
+        views.pareto_chart(study, runs.same_world(study, current), current, pinned)
     with table:
         st.markdown("**All metrics: baseline (A) and current (B)**")
         st.dataframe(
@@ -220,8 +230,7 @@ def go_to_step(study: Study, title: str) -> None:
 def compare(study: Study, data: Dataset | None) -> None:
     tried = runs.history(study)
     keys = list(tried)
-    defaults = study.defaults()
-    label = {k: f"#{i + 1}: {views._describe(tried[k].config, defaults)}" for i, k in enumerate(keys)}
+    label = {k: f"#{i + 1}: {views.describe(study, tried[k].config)}" for i, k in enumerate(keys)}
     left, right = st.columns(2)
     a = left.selectbox("Configuration A", keys, index=0, format_func=label.get)
     b = right.selectbox("Configuration B", keys, index=len(keys) - 1, format_func=label.get)
@@ -231,6 +240,7 @@ def compare(study: Study, data: Dataset | None) -> None:
 study = pick_study()
 st.title(study.question)
 st.caption(study.summary)
+link_warning(study)
 with st.sidebar:
     seed = st.number_input(
         "Random seed",

@@ -97,8 +97,10 @@ def format_latency(ms: float | None, online: bool) -> str:
         text = f"{ms * 1000:.1f} µs"
     elif ms < 1:
         text = f"{ms * 1000:.0f} µs"
-    else:
+    elif ms < 1000:
         text = f"{ms:,.1f} ms"
+    else:
+        text = f"{ms / 1000:,.1f} s"
     return f"{text} / request" if online else f"{text} / run"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,11 @@ class Knob:
     options: tuple[Any, ...] = ()
     unit: str = ""
     world: bool = False  # shapes the simulated world, so it does not apply to uploaded data
+    # Why the knob does nothing in a configuration (BM25's k1 when nothing uses BM25), else None.
+    idle_when: Callable[[Mapping[str, Any]], str | None] | None = None
+
+    def idle_reason(self, config: Mapping[str, Any]) -> str | None:
+        return self.idle_when(config) if self.idle_when else None
 
     @property
     def is_switch(self) -> bool:
@@ -43,6 +48,19 @@ class Knob:
     @property
     def is_int(self) -> bool:
         return not self.is_choice and not self.is_switch and isinstance(self.default, int)
+
+    def format_value(self, value: Any) -> str:
+        """A value as the slider shows it, everywhere: "5x", "$5", "7 days", "200 items", "on"."""
+        if self.is_switch:
+            return "on" if value else "off"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return str(value)
+        unit = self.unit.strip()
+        if unit == "$":
+            return f"${value:g}"
+        if unit in ("x", "%"):
+            return f"{value:g}{unit}"
+        return f"{value:g} {unit}" if unit else f"{value:g}"
 
     def describe_range(self) -> str:
         if self.is_switch:

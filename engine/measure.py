@@ -24,3 +24,19 @@ def noise_band(value: float, within_run: float, run_to_run: float) -> float:
     study by `python bench/production.py --only-noise`; a spread inside one run misses caches,
     frequency scaling and the other core's work)."""
     return max(within_run, run_to_run * value)
+
+
+BOOTSTRAP_SAMPLES = 200
+
+
+def bootstrap_range(values: np.ndarray, seed: int, samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float]:
+    """95 % bootstrap range of the mean of `values` (one per user, query or day), resampling them."""
+    values = np.asarray(values, float)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(values.size, size=(samples, values.size))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def half_width(interval: tuple[float, float]) -> float:
+    return (interval[1] - interval[0]) / 2

@@ -26,10 +26,15 @@ def recall_at(hit: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
 
 
 def ndcg_at(hit: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    return float(ndcg_per_row(hit, n_relevant, k).mean())
+
+
+def ndcg_per_row(hit: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """nDCG@k of each user's list (binary gains)."""
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = (hit[:, :k] * discount).sum(axis=1)
     ideal = np.cumsum(discount)[np.minimum(n_relevant, k) - 1]
-    return float((dcg / ideal).mean())
+    return dcg / ideal
 
 
 def coverage(lists: np.ndarray, n_items: int) -> float:

@@ -70,12 +70,13 @@ class MetricSpec:
 
     def format_delta(self, value: float, base: float | None, noise: float = 0.0) -> str | None:
         """`value - base`, signed and formatted like the metric (percentages in points), or None when
-        either side is missing; "≈ no change" when the difference is inside the measurement's noise
-        band (`noise`: the two runs' half-widths added)."""
+        either side is missing; "≈ no change" when the difference is inside the noise band (`noise`:
+        the two runs' half-widths added: a measured latency's, or a quality metric's range over
+        resampled users, queries or days)."""
         if base is None or value != value or base != base:  # None or NaN
             return None
         diff = value - base
-        if not self.deterministic and abs(diff) <= noise:
+        if abs(diff) <= noise and (noise > 0 or not self.deterministic):
             return NO_CHANGE
         if self.fmt.endswith("%"):
             return f"{diff * 100:+.{self.fmt[1]}f} pp"

@@ -60,3 +60,16 @@ def history(study: Study) -> dict[tuple, RunResult]:
 
 def record(study: Study, result: RunResult, data: Dataset | None) -> None:
     history(study).setdefault(run_key(result, data), result)
+
+
+def world(study: Study, key: tuple) -> tuple:
+    """The world a run key was measured in: its seed, its data and the world knobs. Only runs of
+    one world are comparable (a bigger world, another seed or an upload changes every metric)."""
+    config, seed, token = dict(key[0]), key[1], key[2]
+    return seed, token, tuple(config[k.id] for k in study.knobs if k.world and token is None)
+
+
+def same_world(study: Study, current: tuple) -> dict[tuple, RunResult]:
+    """This session's runs measured in the world of the run key `current`."""
+    here = world(study, current)
+    return {key: run for key, run in history(study).items() if world(study, key) == here}

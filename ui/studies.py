@@ -21,5 +21,14 @@ def pick_study() -> Study:
         key="study",
         format_func=lambda i: studies[i].title,
     )
+    if requested is not None and requested not in ids and st.session_state.get("study.unknown") is None:
+        st.session_state["study.unknown"] = requested  # the selectbox rewrites the URL: keep the message
+    unknown = st.session_state.get("study.unknown")
+    if unknown is not None and chosen == ids[0]:
+        st.warning(
+            f"There is no case study called `{unknown}`; showing {studies[chosen].title}. "
+            f"The studies are: {', '.join(ids)}.",
+            icon=":material/link_off:",
+        )
     st.query_params["study"] = chosen
     return studies[chosen]

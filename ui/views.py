@@ -24,7 +24,7 @@ def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys
         spec = study.metric(key)
         value = result.metrics[key]
         base = baseline.metrics[key] if baseline else None
-        noise = result.noise(key) + (baseline.noise(key) if baseline else 0.0)
+        noise = result.noise_against(baseline, key) if baseline else result.noise(key)
         delta = spec.format_delta(value, base, noise)
         column.metric(
             spec.label,
@@ -44,10 +44,9 @@ def ranges_caption(study: Study, result: RunResult) -> None:
         for key, (low, high) in intervals.items()
     ]
     if parts:
+        unit = result.artifacts.get("interval_unit", "test days")
         st.caption(
-            "95 % ranges over resampled test days: "
-            + "; ".join(parts)
-            + ". Differences inside them are noise."
+            f"95 % ranges over resampled {unit}: " + "; ".join(parts) + ". Differences inside them read ≈."
         )
 
 
@@ -123,18 +122,26 @@ def stage_details(study: Study, node: dict, stage_id: str, result: RunResult) ->
 
 
 def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, baseline: tuple | None) -> None:
-    """Quality against cost for every configuration tried this session; the frontier is drawn.
+    """Quality against cost for every configuration tried this session; the frontier is drawn."""
+    quality, cost = study.metric(study.quality_metric), study.metric(study.cost_metric)
+    st.echarts_chart(
+        pareto_option(study, runs, current, baseline),
+        key=f"{study.id}.pareto",
+        height=340,
+        alt=f"{quality.label} against {cost.label} for every configuration tried",
+    )
 
-    A plain ECharts option: building it costs microseconds, which keeps warm slider reruns fast."""
+
+def pareto_option(study: Study, runs: dict[tuple, RunResult], current: tuple, baseline: tuple | None) -> dict:
+    """A plain ECharts option: building it costs microseconds, which keeps warm slider reruns fast."""
     quality, cost = study.metric(study.quality_metric), study.metric(study.cost_metric)
     # A run can have no score to plot (an upload whose test days hold no fraud): leave it out.
     keys = [k for k in runs if all(math.isfinite(runs[k].metrics[m.key]) for m in (quality, cost))]
     points = [(runs[k].metrics[cost.key], runs[k].metrics[quality.key]) for k in keys]
     on_front = pareto_front(points)
-    defaults = study.defaults()
 
     def point(key, x, y):
-        label = f"{_describe(runs[key].config, defaults)}: {quality.format(y)} at {cost.format(x)}"
+        label = f"{describe(study, runs[key].config)}: {quality.format(y)} at {cost.format(x)}"
         return {"value": [round(x, 4), round(y, 4)], "name": label}
 
     tried = [point(k, *p) for k, p, front in zip(keys, points, on_front, strict=True) if not front]
@@ -151,10 +158,15 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
             "z": 3,
             "data": [point(key, runs[key].metrics[cost.key], runs[key].metrics[quality.key])],
         }
-        for key, name, symbol in ((baseline, "Baseline", "diamond"), (current, "Current", "pin"))
+        for key, name, symbol in (
+            ((current, "Current (the baseline)", "pin"),)
+            if baseline == current
+            else ((baseline, "Baseline", "diamond"), (current, "Current", "pin"))
+        )
         if key in keys
     ]
-    option = {
+    top = max((y for _, y in points), default=1.0)
+    return {
         "animation": False,
         "legend": {"bottom": 0},
         "grid": {"left": 10, "right": 20, "top": 30, "bottom": 70, "containLabel": True},
@@ -171,6 +183,8 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
             "scale": True,
             "name": f"↑ {quality.label}",
             "nameTextStyle": {"align": "left"},  # centred, a long name is clipped at the left edge
+            # A score bounded by 1 gets an axis that stops there, not at ECharts' next round number.
+            **({"max": min(1.0, math.ceil((top + 0.05) * 20) / 20)} if top <= 1 else {}),
         },
         "series": [
             {
@@ -190,16 +204,13 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
             *marked,
         ],
     }
-    st.echarts_chart(
-        option,
-        key=f"{study.id}.pareto",
-        height=340,
-        alt=f"{quality.label} against {cost.label} for every configuration tried",
-    )
 
 
-def _describe(config: dict, defaults: dict) -> str:
-    changes = [f"{k}={v}" for k, v in config.items() if defaults.get(k) != v]
+def describe(study: Study, config: dict) -> str:
+    """The knobs `config` moves from the defaults, by their labels: "Candidate pool N = 500"."""
+    defaults = study.defaults()
+    moved = [k for k, v in config.items() if k in defaults and defaults[k] != v]
+    changes = [f"{study.knob(k).label} = {study.knob(k).format_value(config[k])}" for k in moved]
     return ", ".join(changes) or "defaults"
 
 
@@ -209,7 +220,12 @@ def compare_table(study: Study, left: RunResult, right: RunResult) -> pd.DataFra
     for knob_id in changed_knobs(left.config, right.config):
         knob = study.knob(knob_id)
         rows.append(
-            {"": knob.label, "A": str(left.config[knob_id]), "B": str(right.config[knob_id]), "B − A": ""}
+            {
+                "": knob.label,
+                "A": knob.format_value(left.config[knob_id]),
+                "B": knob.format_value(right.config[knob_id]),
+                "B − A": "",
+            }
         )
     for spec in study.metrics:
         a, b = left.metrics[spec.key], right.metrics[spec.key]
@@ -218,7 +234,7 @@ def compare_table(study: Study, left: RunResult, right: RunResult) -> pd.DataFra
                 "": spec.label,
                 "A": spec.format(a),
                 "B": spec.format(b),
-                "B − A": spec.format_delta(b, a, left.noise(spec.key) + right.noise(spec.key)) or "",
+                "B − A": spec.format_delta(b, a, right.noise_against(left, spec.key)) or "",
             }
         )
     return pd.DataFrame(rows).set_index("")

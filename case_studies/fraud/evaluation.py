@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from engine.measure import bootstrap_range
+
 BOOTSTRAP_SAMPLES = 200
 
 
@@ -68,7 +70,4 @@ def ap_range(day, scores, fraud, seed: int) -> tuple[float, float]:
 
 def mean_range(values: np.ndarray, seed: int) -> tuple[float, float]:
     """95 % bootstrap range of a mean over days."""
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(values.size, size=(BOOTSTRAP_SAMPLES, values.size))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
+    return bootstrap_range(values, seed, BOOTSTRAP_SAMPLES)

@@ -19,7 +19,7 @@ from case_studies.fraud.features import FeatureStore, columns_for
 from case_studies.fraud.models import cost_threshold, fit
 from case_studies.fraud.world import RULE_LIMIT, VALIDATION_DAYS, Log, generate_world
 from engine.data import DataError
-from engine.measure import noise_band, quantile_band
+from engine.measure import half_width, noise_band, quantile_band
 from engine.memo import Memo
 from engine.threads import one_thread
 
@@ -119,6 +119,7 @@ def run(config: dict[str, Any], seed: int, data):
     artifacts["noise"] = {
         "latency_p50_ms": noise_band(p50, p50_noise, LATENCY_RUN_TO_RUN),
         "latency_p99_ms": noise_band(p99, p99_noise, LATENCY_RUN_TO_RUN),
+        **{key: half_width(interval) for key, interval in artifacts["intervals"].items()},
     }
     metrics.update(
         latency_p50_ms=p50,

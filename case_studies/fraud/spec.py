@@ -156,7 +156,7 @@ KNOBS = (
         "Days of labelled payments the model is fitted on: more data, but older, and slower to train.",
         ("Retraining",),
         options=(7, 14, 21, 28),
-        unit=" days",
+        unit="days",
     ),
     Knob(
         "false_alarm_cost",

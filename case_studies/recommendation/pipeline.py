@@ -17,7 +17,7 @@ from case_studies.recommendation import models as m
 from case_studies.recommendation.upload import Interactions
 from case_studies.recommendation.world import FRESH_DAYS, World, freshness, generate_world
 from engine import metrics as rank_metrics
-from engine.measure import noise_band
+from engine.measure import bootstrap_range, half_width, noise_band
 from engine.memo import Memo
 from engine.rerank import mmr
 from engine.serving.capacity import serving_cost
@@ -69,13 +69,18 @@ def run(config: dict[str, Any], seed: int, data: Interactions | None):
     candidates, final, stage_ms, serving_ms, noise_ms = _timed_serving(prep, trained, ranker, config)
     stage_ms["Event_Log"] = prep.log_ms
     stage_ms["Training"] = train_ms + ranker_ms
-    metrics = _evaluate(prep, trained, candidates, final, serving_ms, stage_ms["Training"])
+    metrics, per_user = _evaluate(prep, trained, candidates, final, serving_ms, stage_ms["Training"])
     metrics["cost_usd_month"] = serving_cost(
         serving_ms, prep.train.shape[0] * AUDIENCE_PER_USER, memory_bytes(prep, trained, ranker)
     )
     band = noise_band(serving_ms, noise_ms, LATENCY_RUN_TO_RUN)
+    intervals = {key: bootstrap_range(values, seed) for key, values in per_user.items()}
     noise = {"latency_ms": band, "cost_usd_month": metrics["cost_usd_month"] * band / serving_ms}
-    return metrics, stage_ms, {"noise": noise}
+    noise.update({key: half_width(interval) for key, interval in intervals.items()})
+    unit = f"{prep.eval_users.size:,} evaluation users"
+    artifacts = {"noise": noise, "intervals": intervals, "interval_unit": unit, "per_unit": per_user}
+    artifacts["units"] = repr(_data_key(config, data) + (seed,))  # the same users, in the same order
+    return metrics, stage_ms, artifacts
 
 
 def memory_bytes(prep: Prepared, trained: m.TrainedModels, ranker) -> int:
@@ -274,15 +279,18 @@ def _timed_serving(prep: Prepared, trained, ranker, config):
 
 def _evaluate(
     prep, trained: m.TrainedModels, cands, final, serving_ms: float, training_ms: float
-) -> dict[str, float]:
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     users = prep.eval_users
     truth = prep.test[users]
     n_relevant = np.diff(truth.indptr)
     slate_hits = rank_metrics.hits(final, truth)
     pool_hits = rank_metrics.hits(cands, truth)
     vectors = prep.world.item_vecs if prep.world else trained.als.item_factors
-    return {
-        "ndcg@10": rank_metrics.ndcg_at(slate_hits, n_relevant, SLATE),
+    per_user = {"ndcg@10": rank_metrics.ndcg_per_row(slate_hits, n_relevant, SLATE)}
+    if prep.world is not None:  # each evaluation user's expected click-through on their slate
+        per_user["online_ctr"] = click_chances(prep.world, users, final).mean(axis=1)
+    metrics = {
+        "ndcg@10": float(per_user["ndcg@10"].mean()),
         "precision@10": rank_metrics.precision_at(slate_hits, SLATE),
         "recall@10": rank_metrics.recall_at(slate_hits, n_relevant, SLATE),
         "candidate_recall@N": float((pool_hits.sum(axis=1) / n_relevant).mean()),
@@ -290,7 +298,7 @@ def _evaluate(
         "diversity": rank_metrics.intra_list_diversity(final, vectors),
         "novelty": rank_metrics.novelty(final, trained.item_counts),
         "fresh_share": float((prep.item_age[final] < FRESH_DAYS).mean()),
-        "online_ctr": _online_ctr(prep.world, users, final),
+        "online_ctr": float(per_user["online_ctr"].mean()) if "online_ctr" in per_user else float("nan"),
         "latency_ms": serving_ms,
         "train_s": training_ms / 1000,
         "users": float(prep.train.shape[0]),
@@ -298,15 +306,7 @@ def _evaluate(
         "interactions": float(prep.train.nnz + prep.test.nnz),
         "eval_users": float(users.size),
     }
-
-
-def _online_ctr(world: World | None, users: np.ndarray, slates: np.ndarray) -> float:
-    """Expected click-through of the slates in the simulated world (position-biased click model).
-
-    Only a simulated world knows true utility, so uploaded data has no online metric."""
-    if world is None:
-        return float("nan")
-    return float(click_chances(world, users, slates).mean())
+    return metrics, per_user
 
 
 def click_chances(world: World, users: np.ndarray, slates: np.ndarray) -> np.ndarray:

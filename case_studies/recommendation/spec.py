@@ -107,8 +107,8 @@ KNOBS = (
         "factors",
         "Embedding size (factors)",
         16,
-        "More latent factors can capture finer tastes but overfit a small log (an inverted U) and "
-        "cost more to train and serve.",
+        "More latent factors can capture finer tastes but can overfit a small log, and cost more to "
+        "train and serve: the walkthrough's model step measures four sizes.",
         ("Training", "Model_Serving", "Candidate_Generation"),
         options=(4, 8, 16, 32, 64, 128),
     ),
@@ -142,6 +142,11 @@ KNOBS = (
         low=0.3,
         high=1.0,
         step=0.05,
+        idle_when=lambda c: (
+            "A pool no larger than the slate leaves MMR the same videos to reorder."
+            if c["candidates"] <= 10
+            else None
+        ),
     ),
     Knob(
         "freshness",
@@ -158,8 +163,8 @@ KNOBS = (
         "scale",
         "Data scale",
         1,
-        "Multiplies users and interactions (1 = about 100k events; the catalogue grows with the square "
-        "root): more data per video helps the models, and costs training time.",
+        "Multiplies users and interactions (1 = about 100k events) over the same catalogue of videos: "
+        "more evidence per video helps the models, and costs training time.",
         ("Event_Log", "Training", "Feature_Store"),
         options=(0.5, 1, 2, 5, 10),
         unit="x",
@@ -277,7 +282,8 @@ METRICS = (
         "1,000 daily users, 10 requests a day, peak 3× the average, 60 % target utilisation, $0.05 per "
         "core-hour): grows with traffic, time per request and model size.",
         higher_is_better=False,
-        unit="$/mo",
+        prefix="$",
+        unit="/month",
         deterministic=False,
     ),
     MetricSpec(

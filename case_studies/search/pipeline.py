@@ -18,7 +18,7 @@ from case_studies.search import index as ix
 from case_studies.search.text import QueryUnderstanding, tokenize
 from case_studies.search.world import Catalogue, generate_catalogue
 from engine import metrics as m
-from engine.measure import noise_band, quantile_band
+from engine.measure import bootstrap_range, half_width, noise_band, quantile_band
 from engine.memo import Memo
 from engine.threads import one_thread
 
@@ -83,7 +83,9 @@ class System:
 
     def retrieve(self, tokens: list[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
         """Candidates in first-stage order, with their first-stage scores."""
-        if not tokens:  # nothing left to search for (only stop words or punctuation)
+        if not self.prep.understanding.vocabulary.intersection(tokens):
+            # A relevance floor: no word the catalogue uses (only stop words, punctuation or words
+            # no listing has) gets an empty page, not the nearest vectors at similarity zero.
             return np.zeros(0, np.int64), np.zeros(0)
         retriever = self.config["retriever"]
         if retriever != "dense":
@@ -170,7 +172,7 @@ def run(config: dict[str, Any], seed: int, data):
     (p50, p50_noise), (p99, p99_noise) = quantile_band(totals, 0.5), quantile_band(totals, 0.99)
     metrics = {
         "ndcg@10": float(ndcg.mean()),
-        "mrr": float(m.reciprocal_rank(ranked, judged).mean()),
+        "mrr": float(np.mean(m.reciprocal_rank(ranked, judged))),
         "recall@100": float(m.recall_of_judged(ranked, judged, FIRST_STAGE_DEPTH).mean()),
         "ndcg@10_synonyms": _segment(ndcg, kind & SYNONYM > 0),
         "ndcg@10_typos": _segment(ndcg, kind & TYPO > 0),
@@ -185,11 +187,17 @@ def run(config: dict[str, Any], seed: int, data):
         "documents": float(len(catalogue)),
         "test_queries": float(test.size),
     }
+    per_query = {"ndcg@10": ndcg, "mrr": m.reciprocal_rank(ranked, judged)}
+    intervals = {key: bootstrap_range(values, seed) for key, values in per_query.items()}
     noise = {
         "latency_p50_ms": noise_band(p50, p50_noise, LATENCY_RUN_TO_RUN),
         "latency_p99_ms": noise_band(p99, p99_noise, LATENCY_RUN_TO_RUN),
+        **{key: half_width(interval) for key, interval in intervals.items()},
     }
-    return metrics, stage_ms, {"noise": noise}
+    unit = f"{test.size:,} test queries"
+    artifacts = {"noise": noise, "intervals": intervals, "interval_unit": unit, "per_unit": per_query}
+    artifacts["units"] = repr(_data_key(config, seed, data))  # the same test queries, in the same order
+    return metrics, stage_ms, artifacts
 
 
 def prepared(config: dict[str, Any], seed: int, data) -> Prepared:
@@ -233,8 +241,12 @@ def assemble(config: dict[str, Any], seed: int, data) -> tuple[System, dict[str,
         system.ranker, ranker_ms = _rankers.get(
             data_key + retrieval + (config["rerank_depth"],), lambda: _train_ranker(system, seed)
         )
-    index_ms = lexical.build_ms + dense.build_ms + (ann_ms if system.ann is not None else 0.0)
-    index_bytes = lexical.bytes + dense.vectors.nbytes + (ann_bytes if system.ann is not None else 0)
+    # Count what this configuration holds: the re-ranker reads both BM25 and dense scores.
+    lexical_used = config["retriever"] != "dense" or system.ranker is not None
+    dense_used = config["retriever"] != "bm25" or system.ranker is not None
+    ann_used = system.ann is not None and config["retriever"] != "bm25"
+    index_ms = lexical.build_ms * lexical_used + dense.build_ms * dense_used + ann_ms * ann_used
+    index_bytes = lexical.bytes * lexical_used + dense.vectors.nbytes * dense_used + ann_bytes * ann_used
     return system, {"index_ms": index_ms, "index_bytes": index_bytes, "ranker_ms": ranker_ms}
 
 

@@ -83,6 +83,25 @@ FLOW = (
     ("Model_Registry", "Ranking"),
 )
 
+
+def _bm25_idle(config) -> str | None:
+    if config["retriever"] == "dense" and config["rerank_depth"] == 0:
+        return "Nothing uses BM25 here: dense retrieval, and no re-ranker to read BM25 scores."
+    return None
+
+
+def _dense_idle(config) -> str | None:
+    if config["retriever"] == "bm25" and config["rerank_depth"] == 0:
+        return "Nothing uses the dense vectors here: BM25 retrieval, and no re-ranker to read them."
+    return None
+
+
+def _ef_idle(config) -> str | None:
+    if config["retriever"] == "bm25" or config["dense_index"] == "exact":
+        return "Only an HNSW search of the dense index has a beam width; this design uses none."
+    return None
+
+
 KNOBS = (
     Knob(
         "retriever",
@@ -102,6 +121,7 @@ KNOBS = (
         low=0.2,
         high=3.0,
         step=0.1,
+        idle_when=_bm25_idle,
     ),
     Knob(
         "b",
@@ -112,6 +132,7 @@ KNOBS = (
         low=0.0,
         high=1.0,
         step=0.05,
+        idle_when=_bm25_idle,
     ),
     Knob(
         "dims",
@@ -121,6 +142,7 @@ KNOBS = (
         "noise and lose the synonyms (an inverted U); more also costs memory and time.",
         ("Retrieval", "Catalogue_Index"),
         options=(16, 32, 64, 128, 256),
+        idle_when=_dense_idle,
     ),
     Knob(
         "hybrid_weight",
@@ -131,6 +153,9 @@ KNOBS = (
         low=0.0,
         high=1.0,
         step=0.05,
+        idle_when=lambda c: (
+            None if c["retriever"] == "hybrid" else "Only hybrid retrieval fuses the two scores."
+        ),
     ),
     Knob(
         "dense_index",
@@ -140,6 +165,7 @@ KNOBS = (
         "some neighbours. On a small catalogue exact is as fast: the graph pays off at scale.",
         ("Retrieval", "Catalogue_Index"),
         options=("exact", "hnsw"),
+        idle_when=_dense_idle,
     ),
     Knob(
         "ann_ef",
@@ -151,6 +177,7 @@ KNOBS = (
         low=100,
         high=500,
         step=25,
+        idle_when=_ef_idle,
     ),
     Knob(
         "rerank_depth",

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-TOKEN = re.compile(r"[a-z0-9]+")
+TOKEN = re.compile(r"[^\W_]+")  # runs of letters and digits in any script ("ünïcödé", "手机")
 STOP_WORDS = frozenset(
     ["a", "an", "and", "the", "for", "of", "in", "on", "with", "to", "is", "are", "by", "or", "at", "from"]
 )

@@ -36,7 +36,13 @@ def load_collection(files: Mapping[str, bytes]) -> Collection:
         raise DataError(
             f"Missing {', '.join(missing)}: upload all three files ({', '.join(FILES)}) together."
         )
-    docs = _jsonl(files["corpus.jsonl"], "corpus.jsonl", ("_id", "text"))
+    every_doc = _jsonl(files["corpus.jsonl"], "corpus.jsonl", ("_id",))
+    # Real collections hold a few documents with neither title nor text (Cranfield has two): they
+    # cannot be searched, so they are skipped with their judgments, and the summary says so.
+    docs = [d for d in every_doc if d.get("title", "").strip() or d.get("text", "").strip()]
+    empty = {d["_id"] for d in every_doc} - {d["_id"] for d in docs}
+    if not docs:
+        raise DataError("corpus.jsonl has no document with a title or text.")
     queries = _jsonl(files["queries.jsonl"], "queries.jsonl", ("_id", "text"))
     doc_index = {d["_id"]: i for i, d in enumerate(docs)}
     query_index = {q["_id"]: i for i, q in enumerate(queries)}
@@ -45,6 +51,8 @@ def load_collection(files: Mapping[str, bytes]) -> Collection:
         query_id, doc_id, score = row
         if query_id not in query_index:
             raise DataError(f"qrels.tsv line {line}: query {query_id!r} is not in queries.jsonl.")
+        if doc_id in empty:
+            continue
         if doc_id not in doc_index:
             raise DataError(f"qrels.tsv line {line}: document {doc_id!r} is not in corpus.jsonl.")
         if score > 0:
@@ -55,10 +63,10 @@ def load_collection(files: Mapping[str, bytes]) -> Collection:
             f"document; at least {MIN_DOCS} and {MIN_QUERIES} are needed."
         )
     order = sorted(judged)
-    titles = [d.get("title") or " ".join(d["text"].split()[:8]) for d in docs]
+    titles = [d.get("title") or " ".join(d.get("text", "").split()[:8]) for d in docs]
     catalogue = Catalogue(
         titles=titles,
-        texts=[f"{d.get('title', '')} {d['text']}" for d in docs],
+        texts=[f"{d.get('title', '')} {d.get('text', '')}" for d in docs],
         doc_category=np.zeros(len(docs), int),
         doc_brand=np.zeros(len(docs), int),
         doc_colour=np.zeros(len(docs), int),
@@ -77,7 +85,8 @@ def load_collection(files: Mapping[str, bytes]) -> Collection:
     return Collection(
         catalogue=catalogue,
         token=digest.hexdigest()[:16],
-        summary=f"{len(docs):,} documents, {len(order):,} judged queries",
+        summary=f"{len(docs):,} documents, {len(order):,} judged queries"
+        + (f"; {len(empty):,} empty document(s) skipped, with their judgments" if empty else ""),
     )
 
 
@@ -86,7 +95,7 @@ def _jsonl(raw: bytes, name: str, required: tuple[str, ...]) -> list[dict]:
     try:
         lines = raw.decode("utf-8").splitlines()
     except UnicodeDecodeError:
-        raise DataError(f"{name} is not UTF-8 text.") from None
+        raise DataError(f"{name} is not UTF-8 text: save it as UTF-8 and upload it again.") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -26,7 +26,11 @@ def read_table(raw: bytes, columns: tuple[Column, ...], max_errors: int = 3) -> 
         raise DataError("The file is empty.")
     try:
         frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError:
+        raise DataError(
+            'This file is not UTF-8 text: save it as UTF-8 (in Excel, "CSV UTF-8") and upload it again.'
+        ) from None
+    except pd.errors.ParserError as err:
         raise DataError(f"This is not a readable CSV file ({_first_line(err)}).") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c.name for c in columns if c.required and c.name not in frame.columns]

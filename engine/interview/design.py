@@ -39,7 +39,7 @@ def effects(script: Script, chosen: RunResult, other: RunResult, shows: tuple[st
     for key in dict.fromkeys((study.quality_metric, study.cost_metric, *shows)):
         spec = study.metric(key)
         value, base = chosen.metrics[key], other.metrics[key]
-        delta = spec.format_delta(value, base, chosen.noise(key) + other.noise(key))
+        delta = spec.format_delta(value, base, chosen.noise_against(other, key))
         unchanged = spec.format(value) == spec.format(base) or delta == NO_CHANGE
         out.append(
             Effect(

@@ -40,7 +40,7 @@ def test_moving_a_slider_changes_metrics_against_the_baseline():
     assert after.delta.startswith("+")
     latency = metric(at, "Serving latency")
     assert latency.delta.startswith("+")  # a bigger pool costs ranking time
-    assert "Candidate pool N" in at.caption[1].value  # the lit stages name the knob moved
+    assert any("Candidate pool N" in c.value for c in at.caption)  # the lit stages name the knob moved
 
 
 def test_pinning_a_baseline_and_resetting():
@@ -88,7 +88,7 @@ def test_compare_view_puts_two_configurations_side_by_side():
     assert not at.exception
     table = at.table[0].value
     assert list(table.columns) == ["A", "B", "B − A"]
-    assert table.loc["Candidate pool N", "B"] == "400"
+    assert table.loc["Candidate pool N", "B"] == "400 items"
 
 
 def test_bad_upload_shows_a_clear_error_and_keeps_the_knobs():
@@ -161,8 +161,47 @@ def test_search_try_it_sends_a_typed_query_through_every_stage():
 def test_search_bad_collection_upload_names_the_file_and_line():
     at = open_study(study="search")
     files = at.sidebar.file_uploader[0]
-    files.upload("corpus.jsonl", b'{"_id": "d1", "text": "a"}\n{"_id": "d2"}\n', "application/json")
+    files.upload("corpus.jsonl", b'{"_id": "d1", "text": "a"}\n{"_id": "d2", "text": \n', "application/json")
     files.upload("queries.jsonl", b'{"_id": "q1", "text": "a"}\n', "application/json")
     files.upload("qrels.tsv", b"q1\td1\t1\n", "text/tab-separated-values").run()
     assert not at.exception
-    assert "corpus.jsonl line 2: missing text" in at.error[0].value
+    assert "corpus.jsonl line 2: not valid JSON" in at.error[0].value
+
+
+def test_a_broken_shared_link_says_which_values_were_not_used():
+    at = open_study(**{"recommendation.candidates": "99999", "recommendation.ranker": "xgboost"})
+    assert not at.exception
+    warning = at.warning[0].value
+    assert "Candidate pool N = `99999`" in warning and "`xgboost`" in warning
+    assert "defaults are used" in warning
+    assert at.slider(key="recommendation.candidates").value != 99999
+    at.slider(key="recommendation.candidates").set_value(300).run()
+    assert "`xgboost`" in at.warning[0].value  # still said after the URL was rewritten
+    good = open_study(**{"recommendation.candidates": "60"})
+    assert not good.warning
+
+
+def test_a_link_to_an_unknown_study_says_so():
+    at = open_study(study="nope")
+    assert not at.exception
+    assert "no case study called `nope`" in at.warning[0].value
+
+
+def test_a_knob_that_does_nothing_is_disabled_with_the_reason():
+    at = open_page(STUDY_PAGE, study="search", **{"search.retriever": "dense", "search.rerank_depth": "0"})
+    assert not at.exception
+    assert at.slider(key="search.k1").disabled and at.slider(key="search.b").disabled
+    assert any("does nothing now: Nothing uses BM25" in c.value for c in at.caption)
+    at.selectbox(key="search.retriever").set_value("hybrid").run()
+    assert not at.slider(key="search.k1").disabled
+
+
+def test_a_baseline_from_another_world_is_not_compared():
+    at = open_study()
+    at.select_slider(key="recommendation.scale").set_value(0.5).run()
+    assert not at.exception
+    assert all(not m.delta for m in at.metric)  # no +/- against a run of a bigger world
+    assert any("measured in another world (Data scale 1x → 0.5x)" in c.value for c in at.caption)
+    at.button[0].click().run()  # pin this world's configuration: comparisons resume
+    at.slider(key="recommendation.candidates").set_value(400).run()
+    assert metric(at, "Candidate recall@N").delta.startswith("+")

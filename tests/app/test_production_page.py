@@ -41,7 +41,7 @@ def test_register_promote_roll_back_and_diff(fresh_db):
     assert not at.exception
     versions = at.dataframe[0].value
     assert list(versions["version"]) == [1, 2]
-    assert "model=random_forest" in versions["design"].iloc[1]
+    assert "Model = random_forest" in versions["design"].iloc[1]
     for version in (1, 2):
         at.selectbox(key="fraud.alias_target").set_value(version).run()
         button(at, "Promote to champion").click().run()

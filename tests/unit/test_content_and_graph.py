@@ -90,3 +90,29 @@ def test_the_router_and_the_monitor_join_the_graph_only_when_production_is_in_us
     assert not graph.has_edge("Model_Registry", place.serving)  # every version now goes through the router
     positions = [d["pos"] for _, d in graph.nodes(data=True)]
     assert len(set(positions)) == len(positions)  # no box drawn on top of another
+
+
+def test_offline_stages_longer_than_a_second_read_in_seconds():
+    from engine.graph import format_latency
+
+    assert format_latency(11_116.3, online=False) == "11.1 s / run"
+    assert format_latency(250.0, online=False) == "250.0 ms / run"
+    assert format_latency(0.5, online=True) == "500 µs / request"
+
+
+def test_the_serving_cost_reads_as_dollars_a_month_once():
+    spec = engine.get_study("recommendation").metric("cost_usd_month")
+    assert spec.format(6.684) == "$6.68/month"
+
+
+def test_the_pareto_chart_marks_a_run_once_and_bounds_a_score_at_one():
+    from ui.views import pareto_option
+
+    study = engine.get_study("search")
+    runs = {("a",): engine.run(study, {"rerank_depth": 0}, seed=0), ("b",): engine.run(study, {}, seed=0)}
+    option = pareto_option(study, runs, current=("b",), baseline=("b",))
+    names = [series["name"] for series in option["series"]]
+    assert "Current (the baseline)" in names and "Baseline" not in names
+    assert option["yAxis"]["max"] <= 1.0
+    apart = pareto_option(study, runs, current=("b",), baseline=("a",))
+    assert {"Baseline", "Current"} <= {series["name"] for series in apart["series"]}

@@ -55,3 +55,26 @@ def test_switch_knobs_accept_the_usual_spellings(typed, value):
 def test_a_switch_rejects_anything_else_naming_its_values():
     with pytest.raises(KnobError, match="^knob 'terminal_windows' got 'maybe'; expected true or false$"):
         engine.get_study("fraud").knob("terminal_windows").validate("maybe")
+
+
+def test_knobs_that_do_nothing_in_a_configuration_say_why():
+    search = engine.get_study("search")
+    dense_only = {**search.defaults(), "retriever": "dense", "rerank_depth": 0}
+    assert "Nothing uses BM25" in search.knob("k1").idle_reason(dense_only)
+    assert search.knob("k1").idle_reason(search.defaults()) is None  # the re-ranker reads BM25 scores
+    assert search.knob("ann_ef").idle_reason(search.defaults())  # the default index is exact
+    assert search.knob("ann_ef").idle_reason({**search.defaults(), "dense_index": "hnsw"}) is None
+    assert search.knob("hybrid_weight").idle_reason({**search.defaults(), "retriever": "bm25"})
+    recommender = engine.get_study("recommendation")
+    assert recommender.knob("diversity").idle_reason({**recommender.defaults(), "candidates": 10})
+    assert recommender.knob("diversity").idle_reason(recommender.defaults()) is None
+
+
+def test_a_knob_value_reads_the_same_in_tables_as_on_its_slider():
+    fraud, recommender = engine.get_study("fraud"), engine.get_study("recommendation")
+    assert recommender.knob("scale").format_value(5) == "5x"
+    assert recommender.knob("candidates").format_value(200) == "200 items"
+    assert fraud.knob("label_delay").format_value(7) == "7 days"
+    assert fraud.knob("false_alarm_cost").format_value(5.0) == "$5"
+    assert fraud.knob("time_flags").format_value(True) == "on"
+    assert fraud.knob("model").format_value("logistic") == "logistic"

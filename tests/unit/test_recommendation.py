@@ -97,3 +97,34 @@ def test_every_metric_is_declared_and_finite():
     assert set(result.metrics) == {m.key for m in STUDY.metrics}
     assert all(math.isfinite(v) for v in result.metrics.values())
     assert [s.name for s in result.stages] == [s.id for s in STUDY.stages if s.timed]
+
+
+def test_the_scale_knob_does_what_its_help_says():
+    from case_studies.recommendation.world import generate_world
+
+    knob = STUDY.knob("scale")
+    assert "same catalogue" in knob.trades and "square root" not in knob.trades
+    small, large = generate_world(0.5, 1.0, 0.2, 0), generate_world(2, 1.0, 0.2, 0)
+    assert small.n_items == large.n_items and abs(large.n_users - 4 * small.n_users) <= 4
+
+
+def test_a_quality_delta_inside_the_users_range_reads_as_no_change():
+    """Runs on the same evaluation users are compared user by user (a paired bootstrap)."""
+    spec = STUDY.metric("ndcg@10")
+
+    def delta(a: dict, b: dict) -> str:
+        first, second = engine.run(STUDY, a, seed=0), engine.run(STUDY, b, seed=0)
+        return spec.format_delta(
+            second.metrics["ndcg@10"], first.metrics["ndcg@10"], second.noise_against(first, "ndcg@10")
+        )
+
+    assert delta({}, {"diversity": 0.95}) == "≈ no change"  # MMR at λ 0.95 barely reorders
+    assert delta({"ranker": "none"}, {}).startswith("+")  # the ranker's +0.02 holds on the same users
+    result = engine.run(STUDY, {}, seed=0)
+    low, high = result.artifacts["intervals"]["online_ctr"]
+    assert low < result.metrics["online_ctr"] < high
+    assert result.artifacts["interval_unit"] == f"{int(result.metrics['eval_users']):,} evaluation users"
+    other_world = engine.run(STUDY, {"noise": 0.3}, seed=0)
+    assert result.noise_against(other_world, "ndcg@10") == result.noise("ndcg@10") + other_world.noise(
+        "ndcg@10"
+    )

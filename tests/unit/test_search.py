@@ -90,3 +90,44 @@ def test_a_typed_query_shows_every_stage():
 def test_a_query_with_no_words_has_no_results_not_an_error():
     outputs = dict(STUDY.probe.run(STUDY.defaults(), 0, None, "the of !!"))
     assert outputs == {"Query understanding": "(nothing left)", "Retrieval": "No results."}
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "dense", "hybrid"])
+@pytest.mark.parametrize("query", ["zzzzqqq", "Ünïcödé 手机 📱"])
+def test_a_query_matching_nothing_gets_an_empty_page_whatever_the_retriever(retriever, query):
+    outputs = dict(STUDY.probe.run({**STUDY.defaults(), "retriever": retriever}, 0, None, query))
+    assert outputs["Retrieval"] == "No results."
+
+
+def test_tokens_keep_letters_of_every_script():
+    from case_studies.search.text import tokenize
+
+    assert tokenize("Ünïcödé 手机 📱 size-10") == ["ünïcödé", "手机", "size", "10"]
+
+
+def test_the_index_size_counts_only_what_the_configuration_holds():
+    def index_mb(**config):
+        return metrics(**FIRST_STAGE_ONLY, **config)["index_mb"]
+
+    bm25, dense, hybrid = (
+        index_mb(retriever="bm25"),
+        index_mb(retriever="dense"),
+        index_mb(retriever="hybrid"),
+    )
+    assert bm25 < hybrid and dense < hybrid
+    assert hybrid == pytest.approx(bm25 + dense, rel=0.01)
+
+
+def test_a_quality_delta_inside_the_queries_range_reads_as_no_change():
+    spec = STUDY.metric("ndcg@10")
+    base, nudged, reranked = (
+        engine.run(STUDY, c, seed=0) for c in ({"rerank_depth": 0}, {"rerank_depth": 0, "k1": 1.3}, {})
+    )
+
+    def delta(first, second) -> str:
+        noise = second.noise_against(first, "ndcg@10")
+        return spec.format_delta(second.metrics["ndcg@10"], first.metrics["ndcg@10"], noise)
+
+    assert delta(base, nudged) == "≈ no change"
+    assert delta(base, reranked).startswith("+")
+    assert "test queries" in reranked.artifacts["interval_unit"]

