@@ -6,9 +6,12 @@ schema is a new migration."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, text
+import time
 
-# Plain SQL that SQLite and PostgreSQL both accept.
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+# Plain SQL that SQLite and PostgreSQL both accept (or, in POSTGRESQL_ONLY, that only PostgreSQL needs).
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: attempts and everything typed or chosen in them
         "CREATE TABLE attempts (id VARCHAR(16) PRIMARY KEY, study VARCHAR(64) NOT NULL, "
@@ -42,8 +45,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE alias_events (study VARCHAR(64) NOT NULL, alias VARCHAR(32) NOT NULL, "
         "at REAL NOT NULL, from_version INTEGER, to_version INTEGER, action VARCHAR(16) NOT NULL)",
     ),
+    (  # 4: PostgreSQL's REAL is 4 bytes (SQLite's is 8): timestamps lost whole minutes; widen them
+        *(
+            f"ALTER TABLE {table} ALTER COLUMN {column} TYPE DOUBLE PRECISION"
+            for table, columns in (
+                ("attempts", ("created_at", "finished_at")),
+                ("answers", ("updated_at",)),
+                ("steps", ("seconds",)),
+                ("scores", ("auto", "self_score", "final")),
+                ("practice", ("interval_days", "due_at", "last_score")),
+                ("model_versions", ("created_at",)),
+                ("alias_events", ("at",)),
+            )
+            for column in columns
+        ),
+    ),
 )
+POSTGRESQL_ONLY = {4}  # migrations that SQLite, whose REAL is already 8 bytes, records and skips
 SCHEMA_VERSION = len(MIGRATIONS)
+MIGRATION_TRIES = 8
+MIGRATION_LOCK = 7_413_001  # any constant: the advisory lock replicas queue on while migrating
 
 
 def schema_version(connection: Connection) -> int:
@@ -52,13 +73,45 @@ def schema_version(connection: Connection) -> int:
 
 
 def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
-    """Apply the migrations not yet applied, each in its own transaction; returns the version."""
-    with engine.begin() as connection:
-        version = schema_version(connection)
+    """Apply the migrations not yet applied, each in its own transaction; returns the version.
+
+    Safe when several app replicas start together: on PostgreSQL each step runs under a
+    transaction-scoped advisory lock and re-reads the version inside it; on SQLite a replica that
+    loses the race (the database locked, or the tables just made by another) waits and re-reads."""
+    version = _retrying(lambda: _current(engine))
     for number in range(version + 1, target + 1):
-        with engine.begin() as connection:
-            for statement in MIGRATIONS[number - 1]:
-                connection.execute(text(statement))
-            connection.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": number})
-        version = number
-    return version
+        _retrying(lambda number=number: _apply(engine, number))
+    return max(version, target)
+
+
+def _retrying(step):
+    for attempt in range(MIGRATION_TRIES):
+        try:
+            return step()
+        except (OperationalError, IntegrityError):
+            if attempt == MIGRATION_TRIES - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _current(engine: Engine) -> int:
+    with engine.begin() as connection:
+        _lock(connection)  # concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL
+        return schema_version(connection)
+
+
+def _apply(engine: Engine, number: int) -> None:
+    with engine.begin() as connection:
+        _lock(connection)
+        if schema_version(connection) >= number:
+            return  # another replica applied it meanwhile
+        skip = number in POSTGRESQL_ONLY and connection.dialect.name != "postgresql"
+        for statement in () if skip else MIGRATIONS[number - 1]:
+            connection.execute(text(statement))
+        connection.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": number})
+
+
+def _lock(connection: Connection) -> None:
+    """On PostgreSQL, queue behind any other replica migrating (released at the transaction's end)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})

@@ -28,3 +28,27 @@ def isolated_data(tmp_path_factory):
         ["pgrep", "-f", "-P", str(os.getpid()), "engine serve"], capture_output=True, text=True
     ).stdout.split()
     assert not children, f"endpoint processes left running: {children}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster on a free port (Debian's `postgresql` binaries), or a skip
+    with the reason; in CI a missing server fails instead, since CI must test PostgreSQL."""
+    from tests import postgres
+
+    try:
+        server = postgres.start()
+    except postgres.Unavailable as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test PostgreSQL, but no server could start: {err}")
+        pytest.skip(f"no PostgreSQL server here ({err}); CI installs one (apt-get install postgresql)")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database of each kind the lab supports, as a SQLAlchemy URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'lab.db'}"
+    return request.getfixturevalue("postgres_server").new_database()

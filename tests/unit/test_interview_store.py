@@ -16,8 +16,9 @@ ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'lab.db'}"
+def url(db_url):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return db_url
 
 
 def test_schema_is_created_on_first_use_and_migrating_again_is_a_no_op(url):
@@ -121,3 +122,21 @@ def test_writes_survive_the_process_that_made_them(url):
     got = Store(create_engine(url)).get(attempt_id)
     assert got.answers == {"data": "clicks are a proxy <b>label</b>"}
     assert got.seconds == {"data": 42}
+
+
+def test_replicas_starting_together_migrate_once(url):
+    """Several app servers opening a new database at the same moment: every one comes up, and each
+    migration is applied exactly once."""
+    code = (
+        "import sys; from sqlalchemy import create_engine; "
+        "from engine.interview.store import Store; Store(create_engine(sys.argv[1]))"
+    )
+    starts = [
+        subprocess.Popen([sys.executable, "-c", code, url], cwd=ROOT, stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in starts]
+    assert all(p.returncode == 0 for p in starts), errors
+    with create_engine(url).connect() as c:
+        versions = [row[0] for row in c.execute(text("SELECT version FROM schema_version ORDER BY version"))]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))

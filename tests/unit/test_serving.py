@@ -133,8 +133,8 @@ def test_model_and_metrics_routes_report_the_version_and_count_requests(servers,
     assert "mlsd_predict_seconds_bucket" in text and 'le="+Inf"' in text
 
 
-def test_the_registry_survives_a_restart_and_rollback_restores_the_previous_champion(tmp_path):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
+def test_the_registry_survives_a_restart_and_rollback_restores_the_previous_champion(tmp_path, db_url):
+    url = db_url  # SQLite and PostgreSQL
     first = Registry.from_url(url, tmp_path / "artifacts")
     v1 = first.register("fraud", {}, 0).version
     v2 = first.register("fraud", {"model": "random_forest"}, 0).version
