@@ -32,12 +32,13 @@ def _free_port() -> int:
 
 
 def start_server(
-    log_path: Path, script: str = "app.py", db: Path | None = None
+    log_path: Path, script: str = "app.py", db: Path | None = None, db_url: str | None = None
 ) -> tuple[subprocess.Popen, str]:
     """`streamlit run` on a free port; `db` is the SQLite file for interview attempts (by default
-    one next to the log, so tests never write to the developer's own database)."""
+    one next to the log, so tests never write to the developer's own database), or `db_url` any
+    database's SQLAlchemy URL (PostgreSQL shared by several servers)."""
     port = _free_port()
-    db = db or log_path.with_suffix(".db")
+    db_url = db_url or f"sqlite:///{db or log_path.with_suffix('.db')}"
     log = log_path.open("w")
     proc = subprocess.Popen(
         [
@@ -53,7 +54,7 @@ def start_server(
             "--browser.gatherUsageStats=false",
         ],
         cwd=ROOT,
-        env={**os.environ, "MLSD_LAB_DB": f"sqlite:///{db}", "MLSD_LAB_DATA": str(log_path.parent)},
+        env={**os.environ, "MLSD_LAB_DB": db_url, "MLSD_LAB_DATA": str(log_path.parent)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
