@@ -13,7 +13,7 @@ from engine.study import Study
 
 HIGHLIGHT, ONLINE, OFFLINE = palette.RED, palette.BLUE, palette.GREY
 CELL_X, CELL_Y = 230, 120  # layout units per column / row
-PLOT_WIDTH = 850  # pixels the graph spans in the study page's main column, on a laptop screen
+PLOT_WIDTH = 600  # pixels the graph spans in the study page's main column at 1,280 × 800
 MARGIN_Y = 40  # the series' top and bottom inset, which keeps the boxes at the edges inside
 
 
@@ -111,35 +111,15 @@ def _bend(start: tuple[float, float], end: tuple[float, float]) -> float:
     return 0.35 if (dx == 0 and dy >= 2) or (dy == 0 and dx >= 2) else 0.0
 
 
+# Box sizes that fit the space: ECharts picks the media rule by the chart's own width in the browser,
+# so a laptop's narrower main column gets smaller boxes and a phone gets names only.
+WIDE_BOX, LAPTOP_BOX, PHONE_BOX = (136, 44), (100, 40), (58, 30)
+LAPTOP_WIDTH, PHONE_WIDTH = 760, 480  # chart widths, in pixels, below which the smaller boxes apply
+
+
 def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, Any]:
-    """An ECharts `graph` series: fixed positions, latency under each name, touched stages lit."""
-    nodes = []
-    for node_id, data in graph.nodes(data=True):
-        colour = HIGHLIGHT if data["highlighted"] else (ONLINE if data["online"] else OFFLINE)
-        latency = format_latency(data["ms"], data["online"])
-        nodes.append(
-            {
-                "name": node_id,
-                "x": data["pos"][0] * CELL_X,
-                "y": data["pos"][1] * CELL_Y,
-                "symbol": "roundRect",
-                "symbolSize": [140, 44],
-                "itemStyle": {
-                    "color": colour,
-                    "borderColor": palette.INK if node_id == selected else colour,
-                    "borderWidth": 4 if node_id == selected else 1,
-                    "opacity": 1 if data["online"] else 0.75,
-                },
-                "label": {
-                    "show": True,
-                    "color": "#ffffff",
-                    "fontSize": 12,
-                    "lineHeight": 17,
-                    "formatter": data["label"] + (f"\n{latency}" if latency else ""),
-                },
-                "tooltip": {"formatter": data["label"]},
-            }
-        )
+    """An ECharts `graph` series: fixed positions, latency under each name, touched stages lit,
+    with media rules so the boxes never overlap, from a wide screen to a phone."""
     links = [
         {
             "source": u,
@@ -151,27 +131,69 @@ def echarts_option(graph: nx.DiGraph, selected: str | None = None) -> dict[str, 
         }
         for u, v in graph.edges()
     ]
+    series = {
+        "type": "graph",
+        "layout": "none",
+        "roam": False,
+        "nodeScaleRatio": 0,  # boxes keep their pixel size whatever the zoom
+        **_insets(WIDE_BOX),  # node centres inset, so the boxes at the edges stay inside
+        "symbol": "roundRect",
+        "symbolSize": list(WIDE_BOX),
+        "label": {"show": True, "color": "#ffffff", "fontSize": 12, "lineHeight": 16},
+        "selectedMode": "single",
+        "edgeSymbol": ["none", "arrow"],
+        "edgeSymbolSize": 10,
+        "lineStyle": {"width": 2, "color": palette.EDGE, "opacity": 0.9},
+        "emphasis": {"focus": "adjacency"},
+        "data": _nodes(graph, selected, latency=True),
+        "links": links,
+    }
+    laptop = {
+        "symbolSize": list(LAPTOP_BOX),
+        "label": {"fontSize": 10, "lineHeight": 14},
+        **_insets(LAPTOP_BOX),
+    }
+    phone = {
+        "symbolSize": list(PHONE_BOX),
+        "label": {"fontSize": 9, "lineHeight": 11},
+        "data": _nodes(graph, selected, latency=False),
+        **_insets(PHONE_BOX),
+    }
     return {
-        "tooltip": {},
-        "animation": False,  # an animated redraw on every slider move delays the repaint
-        "series": [
-            {
-                "type": "graph",
-                "layout": "none",
-                "roam": False,
-                "nodeScaleRatio": 0,  # boxes keep their pixel size whatever the zoom
-                # Inset the node centres so the fixed-size boxes at the edges stay inside the canvas.
-                "left": 80,
-                "right": 80,
-                "top": MARGIN_Y,
-                "bottom": MARGIN_Y,
-                "selectedMode": "single",
-                "edgeSymbol": ["none", "arrow"],
-                "edgeSymbolSize": 10,
-                "lineStyle": {"width": 2, "color": palette.EDGE, "opacity": 0.9},
-                "emphasis": {"focus": "adjacency"},
-                "data": nodes,
-                "links": links,
-            }
+        "baseOption": {
+            "tooltip": {},
+            "animation": False,  # an animated redraw on every slider move delays the repaint
+            "series": [series],
+        },
+        "media": [
+            {"query": {"maxWidth": LAPTOP_WIDTH}, "option": {"series": [laptop]}},
+            {"query": {"maxWidth": PHONE_WIDTH}, "option": {"series": [phone]}},
         ],
     }
+
+
+def _insets(box: tuple[int, int]) -> dict[str, int]:
+    return {"left": box[0] // 2 + 4, "right": box[0] // 2 + 4, "top": MARGIN_Y, "bottom": MARGIN_Y}
+
+
+def _nodes(graph: nx.DiGraph, selected: str | None, latency: bool) -> list[dict[str, Any]]:
+    nodes = []
+    for node_id, data in graph.nodes(data=True):
+        colour = HIGHLIGHT if data["highlighted"] else (ONLINE if data["online"] else OFFLINE)
+        measured = format_latency(data["ms"], data["online"]) if latency else ""
+        nodes.append(
+            {
+                "name": node_id,
+                "x": data["pos"][0] * CELL_X,
+                "y": data["pos"][1] * CELL_Y,
+                "itemStyle": {
+                    "color": colour,
+                    "borderColor": palette.INK if node_id == selected else colour,
+                    "borderWidth": 4 if node_id == selected else 1,
+                    "opacity": 1 if data["online"] else 0.75,
+                },
+                "label": {"formatter": data["label"] + (f"\n{measured}" if measured else "")},
+                "tooltip": {"formatter": data["label"] + (f": {measured}" if measured else "")},
+            }
+        )
+    return nodes

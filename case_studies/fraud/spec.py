@@ -390,7 +390,7 @@ STUDY = Study(
             pools=lazy("case_studies.fraud.release:pools"),
             agreement=lazy("case_studies.fraud.release:agreement"),
             monitoring="case_studies.fraud.drift",
-            placement=Placement("Model_Serving", (5, 0), "Decision", "Retraining", (5, 1)),
+            placement=Placement("Model_Serving", (4, -1), "Decision", "Retraining", (4, 2)),
             default_rpm=20000,
         ),
     ),

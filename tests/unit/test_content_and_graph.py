@@ -75,9 +75,9 @@ def test_graph_is_the_pipeline_with_latencies_and_lit_stages():
     lit = {n for n, d in graph.nodes(data=True) if d["highlighted"]}
     assert lit == {"Candidate_Generation", "Ranking", "Post_Processing"}
     option = echarts_option(graph, selected="Ranking")
-    labels = {node["name"]: node["label"]["formatter"] for node in option["series"][0]["data"]}
+    labels = {node["name"]: node["label"]["formatter"] for node in option["baseOption"]["series"][0]["data"]}
     assert labels["Ranking"].startswith("Ranking\n") and "/ request" in labels["Ranking"]
-    assert len(option["series"][0]["links"]) == graph.number_of_edges()
+    assert len(option["baseOption"]["series"][0]["links"]) == graph.number_of_edges()
 
 
 @pytest.mark.parametrize("study", [s for s in engine.list_studies() if s.serving and s.serving.release])
