@@ -15,6 +15,7 @@ from engine.study import NO_CHANGE, Study
 from engine.tradeoffs import changed_knobs, pareto_front
 
 PRODUCTION_USED = "{study}.production_used"  # set by the Release and Monitor views
+BETTER = palette.SERIES[2]  # green-teal: a change in the good direction
 
 
 def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys: Iterable[str]) -> None:
@@ -214,9 +215,10 @@ def describe(study: Study, config: dict) -> str:
     return ", ".join(changes) or "defaults"
 
 
-def compare_table(study: Study, left: RunResult, right: RunResult) -> pd.DataFrame:
-    """Two configurations side by side: the knobs that differ, then every metric with its change."""
-    rows = []
+def compare_table(study: Study, left: RunResult, right: RunResult):
+    """Two configurations side by side: the knobs that differ, then every metric with its change,
+    the change coloured by whether it is better (green) or worse (red), none inside the noise."""
+    rows, colours = [], []
     for knob_id in changed_knobs(left.config, right.config):
         knob = study.knob(knob_id)
         rows.append(
@@ -227,14 +229,13 @@ def compare_table(study: Study, left: RunResult, right: RunResult) -> pd.DataFra
                 "B − A": "",
             }
         )
+        colours.append("")
     for spec in study.metrics:
         a, b = left.metrics[spec.key], right.metrics[spec.key]
-        rows.append(
-            {
-                "": spec.label,
-                "A": spec.format(a),
-                "B": spec.format(b),
-                "B − A": spec.format_delta(b, a, right.noise_against(left, spec.key)) or "",
-            }
-        )
-    return pd.DataFrame(rows).set_index("")
+        delta = spec.format_delta(b, a, right.noise_against(left, spec.key)) or ""
+        rows.append({"": spec.label, "A": spec.format(a), "B": spec.format(b), "B − A": delta})
+        moved = delta not in ("", NO_CHANGE)
+        better = moved and delta.startswith("+") == spec.higher_is_better
+        colours.append(f"color: {BETTER if better else palette.RED}" if moved else "")
+    table = pd.DataFrame(rows).set_index("")
+    return table.style.apply(lambda _: colours, subset=["B − A"], axis=0)
