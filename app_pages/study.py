@@ -239,7 +239,7 @@ def compare(study: Study, data: Dataset | None) -> None:
 
 study = pick_study()
 st.title(study.question)
-st.caption(study.summary)
+subtitle = st.empty()  # filled once the sidebar knows whose data this is
 link_warning(study)
 with st.sidebar:
     seed = st.number_input(
@@ -252,6 +252,8 @@ with st.sidebar:
         help="Same seed and knobs give the same metrics; change it to see the noise.",
     )
     data = data_source(study)
+subtitle.caption(study.summary if data is None else f"The same system on your data: {data.summary}.")
+with st.sidebar:
     st.page_link(
         "app_pages/interview.py",
         label="Practise this study in a mock interview",

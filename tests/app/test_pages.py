@@ -108,6 +108,7 @@ def test_good_upload_runs_the_study_on_it():
     assert "450 interactions, 30 users, 80 items" in at.success[0].value
     assert metric(at, "Online CTR (simulated A/B)").value == "n/a"
     assert at.slider(key="recommendation.noise").disabled  # world knobs do not apply
+    assert at.caption[0].value.startswith("The same system on your data: 450 interactions")
 
 
 @pytest.mark.parametrize("study", ["recommendation", "fraud", "search"])
