@@ -9,7 +9,7 @@ from engine.interview import DEFAULT_LENGTH, LENGTHS, LEVELS, has_script, load_s
 from engine.interview.export import minutes
 from engine.interview.scoring import score
 from engine.interview.script import Script
-from engine.interview.store import Attempt, Store
+from engine.interview.store import Attempt, NotYours, Store
 from ui import db, interview, results
 
 RATINGS = {1: "1 · very weak", 2: "2 · weak", 3: "3 · strong", 4: "4 · very strong"}
@@ -150,9 +150,20 @@ def self_assessment(store: Store, script: Script, attempt: Attempt) -> None:
 
 store = db.store()
 attempt_id = st.query_params.get("attempt")
+try:
+    attempt = store.get(attempt_id) if attempt_id else None
+except NotYours:
+    st.error("This interview belongs to someone else: its link opens only for them.", icon=":material/lock:")
+    st.page_link(
+        "app_pages/interview.py",
+        label="Start your own interview",
+        icon=":material/play_arrow:",
+        query_params={},
+    )
+    st.stop()
 if not attempt_id:
     start(store)
-elif (attempt := store.get(attempt_id)) is None:
+elif attempt is None:
     st.error(
         f"There is no interview with the id `{attempt_id}` in this lab's database.", icon=":material/error:"
     )

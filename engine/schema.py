@@ -60,6 +60,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             for column in columns
         ),
     ),
+    (  # 5: per-person history: attempts and the practice plan belong to a signed-in owner ('' alone)
+        "ALTER TABLE attempts ADD COLUMN owner VARCHAR(256) NOT NULL DEFAULT ''",
+        "CREATE TABLE practice_plan (owner VARCHAR(256) NOT NULL DEFAULT '', study VARCHAR(64) NOT NULL, "
+        "dimension VARCHAR(32) NOT NULL, interval_days DOUBLE PRECISION NOT NULL, "
+        "due_at DOUBLE PRECISION NOT NULL, last_score DOUBLE PRECISION NOT NULL, "
+        "reviews INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (owner, study, dimension))",
+        "INSERT INTO practice_plan (owner, study, dimension, interval_days, due_at, last_score, reviews) "
+        "SELECT '', study, dimension, interval_days, due_at, last_score, reviews FROM practice",
+        "DROP TABLE practice",
+        "ALTER TABLE practice_plan RENAME TO practice",
+    ),
 )
 POSTGRESQL_ONLY = {4}  # migrations that SQLite, whose REAL is already 8 bytes, records and skips
 SCHEMA_VERSION = len(MIGRATIONS)

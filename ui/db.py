@@ -34,8 +34,28 @@ def _engine():
 
 
 def store() -> Store:
+    """The signed-in person's attempts and plan (everyone's, as one user, without sign-in)."""
     engine = _engine()
-    return _store(str(engine.url), engine)
+    return _store(str(engine.url), current_owner(), engine)
+
+
+def sign_in_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        return False
+
+
+def current_owner() -> str:
+    """Who owns what this session reads and writes: with `[auth]` in secrets.toml (OpenID Connect,
+    see the README) the signed-in person's email, asking them to sign in first; without it ''."""
+    if not sign_in_configured():
+        return ""
+    if not st.user.is_logged_in:
+        st.info("Sign in to keep your interviews and progress as your own.", icon=":material/login:")
+        st.button("Sign in", on_click=st.login, icon=":material/login:")
+        st.stop()
+    return str(st.user.get("email") or st.user.get("sub"))
 
 
 def registry() -> Registry:
@@ -48,10 +68,10 @@ def url() -> str:
     return _engine().url.render_as_string(hide_password=False)
 
 
-@st.cache_resource(show_spinner=False)
-def _store(url: str, _engine) -> Store:
-    """One Store per database; creating it creates or migrates the schema."""
-    return Store(_engine)
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _store(url: str, owner: str, _engine) -> Store:
+    """One Store per database and person; the first creates or migrates the schema."""
+    return Store(_engine, owner)
 
 
 @st.cache_resource(show_spinner=False)

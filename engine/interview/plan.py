@@ -5,7 +5,11 @@ holds up (the interval grows by 1.5x to 2.5x with the score), in the spirit of S
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+
+from engine.interview.script import RUBRIC
 
 DAY = 86_400.0
 STRONG = 2.5  # on the 0-4 scale
@@ -56,4 +60,11 @@ def weakest(reviews: list[Review], now: float) -> Review | None:
     due now, else the lowest-scored of all."""
     due = [r for r in reviews if r.is_due(now)]
     pool = due or reviews
-    return min(pool, key=lambda r: r.last_score) if pool else None
+    order = _rubric_order()  # ties go to the rubric's first dimension, whatever order the rows came in
+    return min(pool, key=lambda r: (r.last_score, order.get(r.dimension, len(order)))) if pool else None
+
+
+@cache
+def _rubric_order() -> dict[str, int]:
+    rubric = tomllib.loads(RUBRIC.read_text(encoding="utf-8"))
+    return {dimension: i for i, dimension in enumerate(rubric["dimensions"])}

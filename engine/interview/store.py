@@ -51,9 +51,17 @@ class Attempt:
         return [slot.removeprefix(FOLLOW_UP) for slot in self.answers if slot.startswith(FOLLOW_UP)]
 
 
+class NotYours(PermissionError):
+    """An attempt that belongs to another signed-in person."""
+
+
 class Store:
-    def __init__(self, engine: Engine):
+    """The attempts and practice plan of one owner: the signed-in person, or '' when the lab runs
+    without sign-in (one user, as on a laptop). An owner never reads another's attempts."""
+
+    def __init__(self, engine: Engine, owner: str = ""):
         self.engine = engine
+        self.owner = owner
         migrate(engine)
 
     # -- attempts --------------------------------------------------------------------------------
@@ -62,10 +70,11 @@ class Store:
         with self.engine.begin() as c:
             c.execute(
                 text(
-                    "INSERT INTO attempts (id, study, level, minutes, seed, created_at) "
-                    "VALUES (:id, :study, :level, :minutes, :seed, :now)"
+                    "INSERT INTO attempts (id, study, level, minutes, seed, created_at, owner) "
+                    "VALUES (:id, :study, :level, :minutes, :seed, :now, :owner)"
                 ),
                 {
+                    "owner": self.owner,
                     "id": attempt_id,
                     "study": study,
                     "level": level,
@@ -85,6 +94,8 @@ class Store:
             )
             if row is None:
                 return None
+            if row["owner"] != self.owner:
+                raise NotYours(f"attempt {attempt_id} belongs to someone else")
             attempt = _attempt(row)
             params = {"id": attempt_id}
             for slot, body in c.execute(
@@ -105,7 +116,14 @@ class Store:
     def attempts(self) -> list[Attempt]:
         """Every attempt, newest first, without their answers."""
         with self.engine.connect() as c:
-            rows = c.execute(text("SELECT * FROM attempts ORDER BY created_at DESC")).mappings().all()
+            rows = (
+                c.execute(
+                    text("SELECT * FROM attempts WHERE owner = :owner ORDER BY created_at DESC"),
+                    {"owner": self.owner},
+                )
+                .mappings()
+                .all()
+            )
             seconds = c.execute(text("SELECT attempt_id, step, seconds FROM steps")).all()
         attempts = [_attempt(row) for row in rows]
         by_id = {a.id: a for a in attempts}
@@ -195,14 +213,18 @@ class Store:
                 text(
                     "SELECT a.id AS attempt_id, a.study, a.level, a.finished_at, s.dimension, s.auto, "
                     "s.self_score, s.final FROM scores s JOIN attempts a ON a.id = s.attempt_id "
-                    "ORDER BY a.finished_at"
-                )
+                    "WHERE a.owner = :owner ORDER BY a.finished_at"
+                ),
+                {"owner": self.owner},
             ).mappings()
             return [dict(r) for r in rows]
 
     def practice(self) -> list[Review]:
         with self.engine.connect() as c:
-            rows = c.execute(text("SELECT * FROM practice ORDER BY due_at, last_score")).mappings()
+            rows = c.execute(
+                text("SELECT * FROM practice WHERE owner = :owner ORDER BY due_at, last_score"),
+                {"owner": self.owner},
+            ).mappings()
             return [
                 Review(r["study"], r["dimension"], r["due_at"], r["last_score"], r["interval_days"])
                 for r in rows
@@ -211,10 +233,11 @@ class Store:
     def save_practice(self, review: Review) -> None:
         self._upsert(
             "UPDATE practice SET interval_days = :interval, due_at = :due, last_score = :score, "
-            "reviews = reviews + 1 WHERE study = :study AND dimension = :dimension",
-            "INSERT INTO practice (study, dimension, interval_days, due_at, last_score) "
-            "VALUES (:study, :dimension, :interval, :due, :score)",
+            "reviews = reviews + 1 WHERE owner = :owner AND study = :study AND dimension = :dimension",
+            "INSERT INTO practice (owner, study, dimension, interval_days, due_at, last_score) "
+            "VALUES (:owner, :study, :dimension, :interval, :due, :score)",
             {
+                "owner": self.owner,
                 "study": review.study,
                 "dimension": review.dimension,
                 "interval": review.interval_days,

@@ -159,3 +159,16 @@ def test_an_unknown_attempt_id_gets_a_clear_message(store):
 def test_the_progress_page_invites_a_first_interview(store):
     at = open_page(PROGRESS)
     assert "No interviews yet" in at.info[0].value
+
+
+def test_an_attempt_link_opened_by_another_signed_in_person_is_refused(store, monkeypatch):
+    from ui import db
+
+    attempt_id = store.create("fraud", "senior", 45)  # made without sign-in: owner ''
+    monkeypatch.setattr(db, "current_owner", lambda: "bob@example.com")  # as if Bob signed in
+    at = open_page(INTERVIEW, attempt=attempt_id)
+    assert "belongs to someone else" in at.error[0].value
+    assert not at.get("bidi_component")  # none of the attempt's answers reach Bob's page
+    progress = open_page("app_pages/progress.py")
+    assert not progress.exception
+    assert all(attempt_id not in m.value for m in progress.markdown)

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from engine.interview.plan import Review
 from engine.interview.scoring import DimensionScore
-from engine.interview.store import Store
+from engine.interview.store import NotYours, Store
 from engine.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 
 ROOT = Path(__file__).parents[2]
@@ -98,7 +98,7 @@ def test_finishing_stores_scores_for_the_progress_page(url):
 WRITER = """
 import sys
 from sqlalchemy import create_engine
-from engine.interview.store import Store
+from engine.interview.store import NotYours, Store
 store = Store(create_engine(sys.argv[1]))
 if sys.argv[2] == "create":
     print(store.create("search", "senior", 45))
@@ -140,3 +140,17 @@ def test_replicas_starting_together_migrate_once(url):
     with create_engine(url).connect() as c:
         versions = [row[0] for row in c.execute(text("SELECT version FROM schema_version ORDER BY version"))]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_each_signed_in_person_sees_only_their_own_attempts_and_plan(url):
+    engine = create_engine(url)
+    alice, bob, alone = Store(engine, "alice@example.com"), Store(engine, "bob@example.com"), Store(engine)
+    mine = alice.create("fraud", "senior", 45)
+    alice.save_answer(mine, "data", "label delay")
+    alice.finish(mine, {}, [DimensionScore("data", "Data", [], {}, 0, 2.0, None)])
+    assert [a.id for a in alice.attempts()] == [mine]
+    assert bob.attempts() == [] and alone.attempts() == [] and bob.scores() == []
+    assert [r.study for r in alice.practice()] == ["fraud"] and bob.practice() == []
+    with pytest.raises(NotYours):
+        bob.get(mine)
+    assert alice.get(mine).answers == {"data": "label delay"}
