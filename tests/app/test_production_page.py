@@ -25,7 +25,7 @@ def view(at, name):
     return at
 
 
-@pytest.mark.parametrize("study", [s.id for s in engine.list_studies()])
+@pytest.mark.parametrize("study", [s.id for s in engine.list_studies() if s.serving])
 def test_the_page_opens_for_every_study_with_nothing_registered(fresh_db, study):
     at = open_page(PAGE, study=study)
     assert "No versions yet" in at.info[0].value
@@ -127,3 +127,11 @@ def test_monitor_a_drift_scenario_with_retraining_on_alert(fresh_db):
     button(at, "Register the 1 retrained model(s)").click().run(timeout=120)
     view(at, "Registry")
     assert list(at.dataframe[0].value["version"]) == [1, 2]
+
+
+def test_a_study_that_serves_nothing_says_so(fresh_db):
+    unserved = [s.id for s in engine.list_studies() if s.serving is None]
+    if not unserved:
+        pytest.skip("every study serves")
+    at = open_page(PAGE, study=unserved[0])
+    assert "declares nothing to serve" in at.info[0].value

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,9 @@ from engine.interview import load_script
 from engine.interview.agreement import measure, model_answers
 from engine.interview.scoring import evidence, grade, score
 
-STUDIES = [s.id for s in engine.list_studies()]
+GRADED = Path(__file__).parents[1] / "data" / "graded"
+# The grader is checked against hand-graded answers; a study without them yet (pymk) is not.
+STUDIES = [s.id for s in engine.list_studies() if (GRADED / f"{s.id}.json").exists()]
 
 
 @pytest.fixture(scope="module", params=STUDIES)

@@ -1,0 +1,159 @@
+"""The people-you-may-know study: the published heuristic ordering, its trade-off directions, the
+batch staleness and cold start it teaches, and bring-your-own edge lists."""
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+import engine
+from case_studies.pymk.world import generate_world
+from engine.data import DataError
+
+STUDY = engine.get_study("pymk")
+HEURISTICS = ("preferential_attachment", "common_neighbours", "jaccard", "adamic_adar", "resource_allocation")
+
+
+def run(**config):
+    return engine.run(STUDY, config, seed=0)
+
+
+def metrics(**config):
+    return run(**config).metrics
+
+
+@pytest.fixture(scope="module")
+def recall_by_ranker():
+    return {name: metrics(ranker=name)["recall@10"] for name in ("random", *HEURISTICS, "gbdt")}
+
+
+def test_heuristics_follow_the_published_ordering(recall_by_ranker):
+    # Liben-Nowell & Kleinberg (2007): Adamic–Adar >= common neighbours > preferential attachment >> random.
+    r = recall_by_ranker
+    assert r["adamic_adar"] >= r["common_neighbours"] > r["preferential_attachment"] > r["random"]
+    assert r["common_neighbours"] > 2 * r["random"]
+
+
+def test_the_learned_ranker_beats_the_best_heuristic(recall_by_ranker):
+    best = max(recall_by_ranker[name] for name in HEURISTICS)
+    assert recall_by_ranker["gbdt"] > best
+    learned, heuristic = run(ranker="gbdt"), run(ranker="adamic_adar")
+    assert learned.metrics["acceptance_rate"] > heuristic.metrics["acceptance_rate"] + 0.01
+
+
+def test_a_larger_friends_of_friends_cap_buys_candidate_recall_with_latency():
+    small, large = run(fof_cap=20, ranker="adamic_adar"), run(fof_cap=500, ranker="adamic_adar")
+    assert large.metrics["candidate_recall"] - small.metrics["candidate_recall"] > 0.2
+    assert large.metrics["candidates_per_user"] > 3 * small.metrics["candidates_per_user"]
+    assert large.stage_ms()["Ranking"] > 2 * small.stage_ms()["Ranking"]
+    assert large.metrics["latency_ms"] > small.metrics["latency_ms"]
+
+
+def test_the_high_degree_cap_trims_the_candidate_tail():
+    wide = {"fof_cap": 1000, "ranker": "adamic_adar"}  # a cap the fan-out reaches; no training needed
+    capped, uncapped = metrics(hub_cap=20, **wide), metrics(hub_cap=1000, **wide)
+    assert capped["candidates_p99"] < 0.85 * uncapped["candidates_p99"]
+    assert capped["candidates_per_user"] < uncapped["candidates_per_user"]
+
+
+def test_a_daily_batch_job_is_cheap_per_request_and_stale():
+    online, batch = metrics(serving="online"), metrics(serving="batch")
+    assert batch["recall@10"] < online["recall@10"]
+    assert batch["acceptance_rate"] < online["acceptance_rate"]
+    assert batch["latency_ms"] < 0.2 * online["latency_ms"]
+
+
+def test_cold_start_users_do_better_with_attribute_candidates():
+    walk_only, with_attributes = metrics(sources="fof"), metrics(sources="fof+attributes")
+    assert with_attributes["new_user_recall@10"] > walk_only["new_user_recall@10"] + 0.02
+    assert with_attributes["new_eval_users"] >= 20
+
+
+def test_quality_comes_with_noise_bands_over_the_same_users():
+    result = run()
+    artifacts = result.artifacts
+    assert artifacts["interval_unit"] == f"{int(result.metrics['eval_users']):,} evaluation users"
+    for key in ("recall@10", "ndcg@10", "candidate_recall", "acceptance_rate"):
+        low, high = artifacts["intervals"][key]
+        assert low <= result.metrics[key] <= high and result.noise(key) > 0
+    assert result.noise_against(run(ranker="adamic_adar"), "recall@10") < 2 * result.noise("recall@10")
+
+
+def test_moving_a_post_processing_knob_reuses_the_trained_system():
+    run()  # warm
+    start = time.perf_counter()
+    spread = run(spread=5)
+    assert time.perf_counter() - start < 1.0
+    assert spread.metrics["candidate_recall"] == metrics()["candidate_recall"]  # same pools
+
+
+def test_the_probe_shows_candidates_by_source_and_the_final_list():
+    sections = STUDY.probe.run(STUDY.defaults(), 0, None, "42")
+    assert [heading.split(":")[0] for heading, _ in sections][:2] == ["User", "Candidates"]
+    candidates, final = sections[1][1], sections[2][1]
+    assert {"candidate", "source", "common_neighbours", "adamic_adar"} <= set(candidates.columns)
+    assert 0 < len(final) <= 10 and "became friends" in final.columns
+    missing = STUDY.probe.run(STUDY.defaults(), 0, None, "nobody")
+    assert "No user `nobody`" in missing[0][1]
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+def edge_csv(timestamps=True, extra=()):
+    world = generate_world(0.1, 1.0, 1.5, 0.1, seed=3)
+    header = "source,target,timestamp" if timestamps else "source,target"
+    rows = [header]
+    for (u, v), period in zip(world.edges.tolist(), world.period.tolist(), strict=True):
+        rows.append(f"p{u},p{v},{1_700_000_000 + 86_400 * period}" if timestamps else f"p{u},p{v}")
+    return ("\n".join([*rows, *extra]) + "\n").encode(), len(world.edges)
+
+
+def test_an_edge_list_with_timestamps_is_split_by_time_and_runs():
+    raw, n_edges = edge_csv()
+    data = STUDY.load_data(raw)
+    assert data.summary.startswith(f"{n_edges:,} friendships between")
+    assert "split by time" in data.summary
+    result = engine.run(STUDY, {}, seed=0, data=data)
+    assert set(result.metrics) == {m.key for m in STUDY.metrics}
+    assert math.isnan(result.metrics["acceptance_rate"])  # no formation rule for a real graph
+    finite = {k: v for k, v in result.metrics.items() if k != "acceptance_rate"}
+    assert all(math.isfinite(v) for v in finite.values())
+    assert 0 < result.metrics["recall@10"] <= 1
+
+
+def test_without_timestamps_a_seeded_tenth_is_held_out_and_said_so():
+    raw, _ = edge_csv(timestamps=False)
+    first, again = STUDY.load_data(raw), STUDY.load_data(raw)
+    assert "no timestamps, so a seeded 10 % of friendships is held out" in first.summary
+    assert np.array_equal(first.period, again.period)
+    assert abs((first.period == 2).mean() - 0.1) < 0.01
+
+
+def test_self_loops_and_repeated_pairs_are_counted_and_dropped():
+    loops_and_repeats = ("x3,x3,1", "x4,x4,1", "x1,x2,1", "x2,x1,2", "x1,x2,3")
+    raw, n_edges = edge_csv(extra=loops_and_repeats)
+    data = STUDY.load_data(raw)
+    assert "dropped 2 self-loops and 2 repeated pairs" in data.summary
+    assert data.summary.startswith(f"{n_edges + 1:,} friendships")
+    assert data.edges.shape[0] == n_edges + 1
+    assert not (data.edges[:, 0] == data.edges[:, 1]).any()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"from,to\na,b\n", "Missing column(s) source, target."),
+        (b"source,target\na,\n", "line 2, column target: value is empty"),
+        (
+            b"source,target,timestamp\na,b,1\nb,c,soon\n",
+            "line 3, column timestamp: 'soon' is not a date or Unix time",
+        ),
+        (b"source,target\na,b\nb,c\n", "Too little data to split and evaluate: 2 distinct friendships"),
+    ],
+)
+def test_bad_edge_lists_get_a_message_naming_the_line(raw, message):
+    with pytest.raises(DataError) as err:
+        STUDY.load_data(raw)
+    assert message in str(err.value)
