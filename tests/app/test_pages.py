@@ -111,7 +111,7 @@ def test_good_upload_runs_the_study_on_it():
     assert at.caption[0].value.startswith("The same system on your data: 450 interactions")
 
 
-@pytest.mark.parametrize("study", ["recommendation", "fraud", "search"])
+@pytest.mark.parametrize("study", ["recommendation", "fraud", "search", "pymk"])
 def test_every_study_page_loads_with_its_metrics_graph_and_panels(study):
     at = open_study(study=study)
     spec = __import__("engine").get_study(study)
@@ -206,3 +206,13 @@ def test_a_baseline_from_another_world_is_not_compared():
     at.button[0].click().run()  # pin this world's configuration: comparisons resume
     at.slider(key="recommendation.candidates").set_value(400).run()
     assert metric(at, "Candidate recall@N").delta.startswith("+")
+
+
+def test_pymk_try_it_shows_a_users_candidates_and_the_ranked_list():
+    at = open_study(study="pymk")
+    at.segmented_control(key="pymk.view").set_value("Try it").run()
+    at.text_input(key="pymk.probe").input("42").run()
+    assert not at.exception
+    assert len(at.dataframe) >= 2  # candidates by source, and the suggestions shown
+    at.text_input(key="pymk.probe").input("not a user").run()
+    assert not at.exception  # a bad id gets a message, not a traceback

@@ -126,3 +126,15 @@ def test_search_typed_query_and_a_slider(page, app_url):
     expect(page.get_by_test_id("stDataFrame")).to_have_count(2)
     assert page.locator("i", has_text="blue").count() == 0
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_pymk_opens_and_a_knob_moves_its_candidate_recall(app_url, page):
+    page.goto(f"{app_url}/study?study=pymk")
+    wait_for_app(page)
+    before = float(metric_value(page, "Candidate recall"))
+    press_slider(page, "Friends-of-friends cap per user", "End")  # to its maximum
+    expect(page.get_by_test_id("stMetric").filter(has_text="Candidate recall")).not_to_contain_text(
+        f"{before}"
+    )
+    assert float(metric_value(page, "Candidate recall")) > before
+    assert page.get_by_test_id("stException").count() == 0
