@@ -5,11 +5,9 @@ holds up (the interval grows by 1.5x to 2.5x with the score), in the spirit of S
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
 
-from engine.interview.script import RUBRIC
+from engine.interview.script import load_rubric
 
 DAY = 86_400.0
 STRONG = 2.5  # on the 0-4 scale
@@ -64,7 +62,5 @@ def weakest(reviews: list[Review], now: float) -> Review | None:
     return min(pool, key=lambda r: (r.last_score, order.get(r.dimension, len(order)))) if pool else None
 
 
-@cache
 def _rubric_order() -> dict[str, int]:
-    rubric = tomllib.loads(RUBRIC.read_text(encoding="utf-8"))
-    return {dimension: i for i, dimension in enumerate(rubric["dimensions"])}
+    return {dimension: i for i, dimension in enumerate(load_rubric()["dimensions"])}

@@ -122,9 +122,15 @@ def has_script(study: Study) -> bool:
 
 
 @cache
+def load_rubric() -> dict:
+    """The shared rubric: steps, dimensions and key points (read once)."""
+    return tomllib.loads(RUBRIC.read_text(encoding="utf-8"))
+
+
+@cache
 def load_script(study_id: str) -> Script:
     study = get_study(study_id)
-    rubric = tomllib.loads(RUBRIC.read_text(encoding="utf-8"))
+    rubric = load_rubric()
     own = tomllib.loads((study.content_dir / "interview.toml").read_text(encoding="utf-8"))
     steps = tuple(
         _step(study, step_id, meta, own["steps"].get(step_id, {}))

@@ -246,7 +246,7 @@ def sample_sizes(pool: Pool, schedule: canary.Schedule, worse_by: float) -> list
     """Per analysed step: the challenger requests it gets, the requests per arm a one-sided test at
     the schedule's alpha and 80 % power needs to see a drop of `worse_by`, and the minutes that takes."""
     drop = worse_by * pool.mean
-    needed = stats.sample_size_per_arm(pool.mean, drop, pool.sd, pool.sd, schedule.alpha, POWER, sides=1)
+    needed = stats.sample_size_per_arm(drop, pool.sd, pool.sd, schedule.alpha, POWER, sides=1)
     rows = []
     for weight in schedule.analysed:
         per_minute = schedule.rpm * weight / 100

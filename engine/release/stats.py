@@ -16,7 +16,7 @@ BOUNDARY_PATHS = 200_000  # Monte Carlo paths behind the sequential boundaries: 
 
 
 def sample_size_per_arm(
-    mean: float, effect: float, sd_base: float, sd_new: float, alpha: float, power: float, sides: int = 2
+    effect: float, sd_base: float, sd_new: float, alpha: float, power: float, sides: int = 2
 ) -> int:
     """Requests each arm needs to detect a change of `effect` in a mean (normal approximation).
 

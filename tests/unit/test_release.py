@@ -27,9 +27,9 @@ def clicks() -> Pool:
 
 def test_the_sample_size_of_the_textbook_example():
     """5.0 % → 5.5 % CTR, alpha 0.05 two-sided, power 0.8: about 31,000 per arm (31,233 exactly)."""
-    n = stats.sample_size_per_arm(0.05, 0.005, np.sqrt(0.05 * 0.95), np.sqrt(0.055 * 0.945), 0.05, 0.8)
+    n = stats.sample_size_per_arm(0.005, np.sqrt(0.05 * 0.95), np.sqrt(0.055 * 0.945), 0.05, 0.8)
     assert abs(n - 31_233) < 10
-    halved = stats.sample_size_per_arm(0.05, 0.01, np.sqrt(0.05 * 0.95), np.sqrt(0.06 * 0.94), 0.05, 0.8)
+    halved = stats.sample_size_per_arm(0.01, np.sqrt(0.05 * 0.95), np.sqrt(0.06 * 0.94), 0.05, 0.8)
     assert 0.2 < halved / n < 0.3  # twice the effect needs about a quarter of the traffic
 
 
