@@ -61,11 +61,14 @@ def train_models(train: sp.csr_matrix, candidate_model: str, factors: int, seed:
             knn.fit(train, show_progress=False)
         bpr = None
         if candidate_model == "bpr":
+            # Tuned on the simulated world (seeds 0 and 1, nDCG@10 alone): a smaller step for longer
+            # gives 0.413 / 0.385 against 0.380 / 0.351 at lr 0.02 for 50 epochs; larger steps or
+            # more epochs over-fit (lr 0.05: 0.25). It costs 3.5x the training time (2.3 s vs 0.66 s).
             bpr = BayesianPersonalizedRanking(
                 factors=factors,
-                learning_rate=0.02,
+                learning_rate=0.005,
                 regularization=0.05,
-                iterations=50,
+                iterations=150,
                 random_state=seed,
                 num_threads=1,
                 use_gpu=False,

@@ -105,8 +105,8 @@ def prepared(config: dict[str, Any], seed: int, data: Interactions | None) -> Pr
 
 def _data_key(config: dict[str, Any], data: Interactions | None) -> tuple:
     if data:
-        return ("upload", data.token)
-    return ("world", config["scale"], config["popularity_bias"], config["noise"])
+        return ("upload", data.token, config["split"])
+    return ("world", config["scale"], config["popularity_bias"], config["noise"], config["split"])
 
 
 def _assemble(config: dict[str, Any], seed: int, data: Interactions | None):
@@ -135,7 +135,7 @@ def _prepare(data: Interactions | None, config: dict[str, Any], seed: int) -> Pr
             item_age, item_genre = data.item_age_days, None
             shape = (data.n_users, data.n_items)
         rng = np.random.default_rng(seed)
-        is_test = rng.random(len(frame)) < TEST_SHARE
+        is_test = held_out(frame, config["split"], rng)
         train = _matrix(frame[~is_test], shape)
         test = _matrix(frame[is_test], shape)
     users = np.flatnonzero((np.diff(test.indptr) > 0) & (np.diff(train.indptr) > 0))
@@ -161,6 +161,25 @@ def _prepare(data: Interactions | None, config: dict[str, Any], seed: int) -> Pr
         world=world,
         log_ms=clock.ms["log"],
     )
+
+
+def held_out(frame, split: str, rng: np.random.Generator) -> np.ndarray:
+    """Which events are held out: each user's latest TEST_SHARE of watches ("latest": the models
+    learn a user's past and are graded on their future), or a random TEST_SHARE ("random", which
+    lets a model see a user's later watches while it is graded on earlier ones). A log without
+    timestamps can only be split at random."""
+    draws = rng.random(len(frame))  # drawn either way, so both splits share the seed's stream
+    if split == "random" or "timestamp" not in frame:
+        return draws < TEST_SHARE
+    # Latest first within each user; the random draw breaks ties between watches of the same day.
+    order = np.lexsort((draws, -frame["timestamp"].to_numpy(float), frame["user_id"].to_numpy()))
+    users = frame["user_id"].to_numpy()[order]
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    counts = np.diff(np.r_[starts, users.size])
+    rank = np.arange(users.size) - np.repeat(starts, counts)  # 0 = the user's latest watch
+    is_test = np.zeros(len(frame), bool)
+    is_test[order] = rank < np.repeat(np.round(counts * TEST_SHARE), counts)
+    return is_test
 
 
 def _matrix(frame, shape) -> sp.csr_matrix:

@@ -26,7 +26,7 @@ UNIX_SECONDS = 1e8  # timestamps above this are read as seconds, not days
 
 @dataclass(frozen=True)
 class Interactions:
-    frame: pd.DataFrame  # user_id, item_id as 0-based indices, [weight]
+    frame: pd.DataFrame  # user_id, item_id as 0-based indices, [timestamp (days)], [weight]
     user_labels: np.ndarray
     item_labels: np.ndarray
     item_age_days: np.ndarray
@@ -60,6 +60,8 @@ def load_interactions(raw: bytes) -> Interactions:
             "leaves nothing new to recommend; add items or drop that user."
         )
     frame = pd.DataFrame({"user_id": users, "item_id": items})
+    if "timestamp" in table:
+        frame["timestamp"] = _days(table["timestamp"])
     if "weight" in table:
         frame["weight"] = table["weight"].to_numpy(float)
     return Interactions(
@@ -76,8 +78,11 @@ def _item_age(timestamps: pd.Series | None, items: np.ndarray, n_items: int) -> 
     """Days since each item's first interaction, relative to the newest event; 0 without timestamps."""
     if timestamps is None:
         return np.zeros(n_items)
-    days = timestamps.to_numpy(float)
-    if days.max() > UNIX_SECONDS:
-        days = days / 86400
+    days = _days(timestamps)
     first_seen = pd.Series(days).groupby(items).min().reindex(range(n_items)).to_numpy()
     return days.max() - first_seen
+
+
+def _days(timestamps: pd.Series) -> np.ndarray:
+    days = timestamps.to_numpy(float)
+    return days / 86400 if days.max() > UNIX_SECONDS else days

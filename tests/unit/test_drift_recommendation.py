@@ -55,11 +55,20 @@ def test_a_strong_scenario_moves_the_score_from_the_day_after_the_drift(served, 
     shift = score_psi(*served[scenario])
     # The drift day itself is served from the store of the day before: no shift yet.
     assert shift[: DRIFT_DAY + 1].max() < 0.1  # measured at most 0.04
-    assert shift[DRIFT_DAY + 1 :].min() > 0.25  # measured 0.33-0.51 (taste), 0.31-0.45 (new videos)
+    assert shift[DRIFT_DAY + 1 :].min() > 0.25  # measured 0.37-0.51 (taste)
 
 
-def test_taste_shift_and_new_videos_are_the_strong_scenarios():
-    assert STRONG == ["taste_shift", "new_videos"]
+def test_taste_shift_is_the_strong_scenario():
+    assert STRONG == ["taste_shift"]
+
+
+def test_new_videos_show_in_what_users_watch_from_the_day_after(served):
+    """The score's shift varies by seed (PSI 0.15 at seed 0, 1.4 at seed 2); the share of fresh
+    videos among the latest watches shows the surge every day after it."""
+    reference, windows = served["new_videos"]
+    fresh = [psi(reference.features["fresh_watch_share"], w.features["fresh_watch_share"]) for w in windows]
+    assert max(fresh[: DRIFT_DAY + 1]) < 0.1  # measured 0.04
+    assert min(fresh[DRIFT_DAY + 1 :]) > 1.0  # measured 8.1 and up
 
 
 def test_a_popularity_shock_shows_in_what_users_watch_more_than_in_the_score(served):
@@ -79,7 +88,7 @@ def test_the_drift_costs_the_registered_design_clicks(periods, served, scenario,
     assert after < (1 - fall) * before  # measured 10.0 % → 5.9 % (taste, -41 %), → 8.1 % (new, -19 %)
 
 
-@pytest.mark.parametrize("scenario", STRONG)
+@pytest.mark.parametrize("scenario", ["taste_shift", "new_videos"])
 def test_a_retrain_three_days_after_the_drift_wins_back_most_of_the_clicks(periods, served, scenario):
     period, (_, windows) = periods[scenario], served[scenario]
     before, after = ctr(period, windows[:DRIFT_DAY]), ctr(period, windows[RETRAIN_DAY:])

@@ -18,15 +18,44 @@ def stage_ms(seed=0, **config):
 
 
 # Published MovieLens-100k pattern (reference/domains.md §1.4): each generator alone, no ranker.
-ANCHORS = {"popularity": 0.20, "bpr": 0.38, "item_knn": 0.43, "als": 0.46}
+# The published numbers hold out a random 20 %, so the calibration does too.
+ANCHORS = {"popularity": 0.20, "bpr": 0.40, "item_knn": 0.43, "als": 0.46}
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_calibration_ordering_and_bands(seed):
-    ndcg = {m: metrics(seed, candidate_model=m, ranker="none")["ndcg@10"] for m in ANCHORS}
+    ndcg = {
+        m: metrics(seed, candidate_model=m, ranker="none", split="random")["ndcg@10"] for m in ANCHORS
+    }
     assert ndcg["popularity"] < ndcg["bpr"] <= ndcg["item_knn"] < ndcg["als"]
+    # BPR near 0.9x the best, as on MovieLens; at its old step size it under-fit (0.80x).
+    assert ndcg["bpr"] >= 0.85 * ndcg["als"], ndcg
     for model, anchor in ANCHORS.items():
         assert abs(ndcg[model] - anchor) <= 0.04, (model, ndcg[model])
+
+
+def test_the_latest_split_holds_out_each_users_newest_watches():
+    import numpy as np
+    import pandas as pd
+
+    from case_studies.recommendation.pipeline import held_out
+
+    frame = pd.DataFrame(
+        {"user_id": [0] * 10 + [1] * 5, "item_id": range(15), "timestamp": [*range(10), 9, 3, 7, 1, 5]}
+    )
+    latest = held_out(frame, "latest", np.random.default_rng(0))
+    assert frame.item_id[latest].tolist() == [8, 9, 10]  # user 0's two newest, user 1's newest
+    assert held_out(frame.drop(columns="timestamp"), "latest", np.random.default_rng(0)).tolist() == (
+        held_out(frame, "random", np.random.default_rng(0)).tolist()
+    )  # no timestamps: only a random split is possible
+
+
+def test_grading_on_each_users_future_lowers_every_generator():
+    """A random split lets the models learn from a user's later watches; the latest split does not."""
+    for model in ("popularity", "item_knn", "als"):
+        shuffled = metrics(candidate_model=model, ranker="none", split="random")["ndcg@10"]
+        future = metrics(candidate_model=model, ranker="none", split="latest")["ndcg@10"]
+        assert future < shuffled - 0.05, (model, shuffled, future)
 
 
 def test_larger_pool_raises_candidate_recall_and_ranking_latency():
