@@ -71,6 +71,14 @@ def test_valid_upload_runs_end_to_end():
     assert 0.0 <= result.metrics["ndcg@10"] <= 1.0
     assert result.metrics["users"] == 40 and result.metrics["items"] == 60
     assert math.isnan(result.metrics["online_ctr"])  # no ground truth outside the simulated world
+    latest = engine.run(STUDY, {"candidates": 30, "split": "latest"}, seed=1, data=data)
+    assert latest.metrics["ndcg@10"] != result.metrics["ndcg@10"]  # timestamps: a real time split
+
+
+def test_without_timestamps_the_split_can_only_be_random_and_says_so():
+    rows = [",".join(row.split(",")[:2]) for row in valid_rows()]
+    data = STUDY.load_data(csv("user_id,item_id", *rows[1:]))
+    assert data.summary.endswith("no timestamps, so the held-out watches are a random 20 %")
 
 
 def test_pool_larger_than_the_catalogue_is_capped():
