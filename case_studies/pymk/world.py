@@ -2,8 +2,9 @@
 
 People live in communities that share schools, companies, cities and age bands. Each round, every
 active person meets a few others (through a friend, through their community, school or company, a
-famous account or at random) and a meeting becomes a friendship with the world's true probability:
-more mutual friends (triadic closure) and shared school or company (homophily) make it likelier.
+famous account or at random; sociable people meet more and are met more) and a meeting becomes a
+friendship with the world's true probability: more mutual friends (triadic closure) and shared school
+or company (homophily) make it likelier.
 Because that probability is known, the study can simulate the online metric, the acceptance rate of
 suggestions, next to the offline evaluation on the friendships formed after the cut-off.
 """
@@ -23,8 +24,11 @@ HUB_SHARE = 0.002  # a few very high-degree accounts (public figures) everyone m
 ROUNDS = 12
 SNAPSHOT_ROUND = 8  # the daily batch job and the ranker's labels see the graph as of this round
 CUT_ROUND = 10  # friendships formed from here on are the targets
-MEETINGS_PER_ROUND = 3  # on average: sociable people meet more, so degree predicts new friendships
-SOCIABILITY_SPREAD = 1.0  # sigma of the log-normal spread of meetings per person
+MEETINGS_PER_ROUND = 3  # on average per person
+# Sociable people meet more and are met more (sought out by a friend's friends, in their circles and
+# at random), so their new friendships grow with the friends they have, as in real networks. Meeting
+# more alone gave preferential attachment 1.3x random order's recall@10; being met too, 1.6-2.4x.
+SOCIABILITY_SPREAD = 1.0  # sigma of the log-normal spread of sociability
 MEETING_MIX = {"friend": 0.6, "circle": 0.25, "hub": 0.05, "anyone": 0.10}
 BASE_LOGIT = -2.0
 HUB_PULL = 1.5  # people readily follow-friend a famous account they meet
@@ -116,7 +120,7 @@ def _grow(rule: FormationRule, community, joined, rng: np.random.Generator) -> t
         active = np.flatnonzero(joined <= round_)
         adjacency = _adjacency(friends, n)
         users = np.repeat(active, rng.poisson(MEETINGS_PER_ROUND * sociability[active]))
-        others = _meet(users, adjacency, circles, hubs, rng)
+        others = _meet(users, adjacency, circles, hubs, sociability, rng)
         keep = (users != others) & (joined[others] <= round_)  # nobody befriends someone not yet joined
         users, others = users[keep], others[keep]
         chance = rule.probability(adjacency, users, others)
@@ -130,13 +134,13 @@ def _grow(rule: FormationRule, community, joined, rng: np.random.Generator) -> t
     return table[:, :2], table[:, 2]
 
 
-def _meet(users, adjacency: sp.csr_matrix, circles, hubs, rng: np.random.Generator) -> np.ndarray:
+def _meet(users, adjacency: sp.csr_matrix, circles, hubs, sociability, rng) -> np.ndarray:
     """Whom each user meets this round: a friend's friend (a two-step walk, so a mutual friend
     with few friends makes the introduction likelier), someone from one of their circles (community,
-    school or company), a hub or anyone."""
+    school or company), a hub or anyone; past the first step, sociable people are met more."""
     kinds = rng.choice(len(MEETING_MIX), size=users.size, p=list(MEETING_MIX.values()))
-    others = rng.integers(adjacency.shape[0], size=users.size)  # "anyone", and the fallback
-    via_friend = _walk(_walk(users, adjacency, rng), adjacency, rng)
+    others = _pick(np.arange(adjacency.shape[0]), sociability, users.size, rng)  # "anyone", the fallback
+    via_friend = _walk(_walk(users, adjacency, rng), adjacency, rng, sociability)
     walked = (kinds == 0) & (via_friend >= 0)
     others[walked] = via_friend[walked]
     local = (kinds == 1) | ((kinds == 0) & ~walked)  # someone with no friends yet meets locals
@@ -145,19 +149,31 @@ def _meet(users, adjacency: sp.csr_matrix, circles, hubs, rng: np.random.Generat
         meets = local & (circle == index)
         for group in np.unique(values[users[meets]]):
             rows = np.flatnonzero(meets & (values[users] == group))
-            others[rows] = rng.choice(members[group], size=rows.size)
+            others[rows] = _pick(members[group], sociability, rows.size, rng)
     famous = kinds == 2
     others[famous] = rng.choice(hubs, size=int(famous.sum()))
     return others
 
 
-def _walk(nodes: np.ndarray, adjacency: sp.csr_matrix, rng: np.random.Generator) -> np.ndarray:
-    """One random step from each node (-1 stays -1, and so does a node without friends)."""
+def _pick(people: np.ndarray, sociability: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """`size` people drawn with replacement, each in proportion to their sociability."""
+    weight = sociability[people]
+    return rng.choice(people, size=size, p=weight / weight.sum())
+
+
+def _walk(nodes: np.ndarray, adjacency: sp.csr_matrix, rng: np.random.Generator, weight=None) -> np.ndarray:
+    """One random step from each node to a friend, uniform or in proportion to `weight` (-1 stays
+    -1, and so does a node without friends)."""
     degree = np.diff(adjacency.indptr)
     if adjacency.nnz == 0:
         return np.full(nodes.size, -1)
     safe = np.maximum(nodes, 0)
-    step = adjacency.indptr[safe] + (rng.random(nodes.size) * degree[safe]).astype(int)
+    if weight is None:
+        step = adjacency.indptr[safe] + (rng.random(nodes.size) * degree[safe]).astype(int)
+    else:  # inverse-CDF sampling within each row of the adjacency
+        cumulative = np.concatenate([[0.0], np.cumsum(weight[adjacency.indices])])
+        low, high = cumulative[adjacency.indptr[safe]], cumulative[adjacency.indptr[safe + 1]]
+        step = np.searchsorted(cumulative, low + rng.random(nodes.size) * (high - low), side="right") - 1
     moved = np.where(degree[safe] > 0, adjacency.indices[np.minimum(step, adjacency.indices.size - 1)], -1)
     return np.where(nodes >= 0, moved, -1)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import engine
-from case_studies.pymk.world import generate_world
+from case_studies.pymk.world import TARGET, generate_world
 from engine.data import DataError
 
 STUDY = engine.get_study("pymk")
@@ -24,21 +24,50 @@ def metrics(**config):
 
 
 @pytest.fixture(scope="module")
-def recall_by_ranker():
-    return {name: metrics(ranker=name)["recall@10"] for name in ("random", *HEURISTICS, "gbdt")}
+def by_ranker():
+    return {name: run(ranker=name) for name in ("random", *HEURISTICS, "gbdt")}
 
 
-def test_heuristics_follow_the_published_ordering(recall_by_ranker):
+def better_by(runs, first: str, second: str) -> tuple[float, float]:
+    """`first`'s recall@10 minus `second`'s, and the 95 % band of that difference over the same users."""
+    a, b = runs[first], runs[second]
+    return a.metrics["recall@10"] - b.metrics["recall@10"], a.noise_against(b, "recall@10")
+
+
+def test_degree_predicts_new_friendships_in_the_world():
+    """Sociable people meet more and are met more, so the friends they have predict the friends they
+    make next, as on real networks."""
+    world = generate_world(1, 1.0, 1.5, 0.1, seed=0)
+    before, after = world.edges[world.period != TARGET], world.edges[world.period == TARGET]
+    degree = np.bincount(before.ravel(), minlength=world.n_users)
+    made = np.bincount(after.ravel(), minlength=world.n_users)
+    settled = ~world.is_new & ~world.rule.is_hub
+    degree, made = degree[settled], made[settled]
+    low, high = np.quantile(degree, [0.2, 0.8])
+    # Measured 16.8-18.7x at seeds 0-2; meeting more without being met more gave 4.4x.
+    assert made[degree >= high].mean() > 8 * made[degree <= low].mean()
+
+
+def test_heuristics_follow_the_published_ordering(by_ranker):
     # Liben-Nowell & Kleinberg (2007): Adamic–Adar >= common neighbours > preferential attachment >> random.
-    r = recall_by_ranker
-    assert r["adamic_adar"] >= r["common_neighbours"] > r["preferential_attachment"] > r["random"]
-    assert r["common_neighbours"] > 2 * r["random"]
+    recall = {name: result.metrics["recall@10"] for name, result in by_ranker.items()}
+    assert recall["adamic_adar"] >= recall["common_neighbours"]  # by 0.013-0.022 at seeds 0-2
+    # Each gap beyond its paired band over the same users (at seeds 0-2: CN - PA 0.065-0.079 with
+    # bands 0.021-0.024, PA - random 0.034-0.068 with bands 0.020-0.022).
+    for better, worse in (
+        ("common_neighbours", "preferential_attachment"),
+        ("preferential_attachment", "random"),
+    ):
+        gap, band = better_by(by_ranker, better, worse)
+        assert gap > band, (better, worse, gap, band)
+    assert recall["preferential_attachment"] > 1.5 * recall["random"]  # 1.6-2.4x at seeds 0-2 (was 1.3x)
 
 
-def test_the_learned_ranker_beats_the_best_heuristic(recall_by_ranker):
-    best = max(recall_by_ranker[name] for name in HEURISTICS)
-    assert recall_by_ranker["gbdt"] > best
-    learned, heuristic = run(ranker="gbdt"), run(ranker="adamic_adar")
+def test_the_learned_ranker_beats_the_best_heuristic(by_ranker):
+    best = max(HEURISTICS, key=lambda name: by_ranker[name].metrics["recall@10"])
+    gap, band = better_by(by_ranker, "gbdt", best)
+    assert gap > band  # 0.024-0.043 against bands of 0.015-0.020 at seeds 0-2
+    learned, heuristic = by_ranker["gbdt"], by_ranker["adamic_adar"]
     assert learned.metrics["acceptance_rate"] > heuristic.metrics["acceptance_rate"] + 0.01
 
 
@@ -50,11 +79,14 @@ def test_a_larger_friends_of_friends_cap_buys_candidate_recall_with_latency():
     assert large.metrics["latency_ms"] > small.metrics["latency_ms"]
 
 
-def test_the_high_degree_cap_trims_the_candidate_tail():
+def test_the_high_degree_cap_trims_the_candidate_fan_out():
     wide = {"fof_cap": 1000, "ranker": "adamic_adar"}  # a cap the fan-out reaches; no training needed
-    capped, uncapped = metrics(hub_cap=20, **wide), metrics(hub_cap=1000, **wide)
-    assert capped["candidates_p99"] < 0.85 * uncapped["candidates_p99"]
-    assert capped["candidates_per_user"] < uncapped["candidates_per_user"]
+    capped, uncapped = run(hub_cap=20, **wide), run(hub_cap=1000, **wide)
+    # The very sociable still reach the 1,000 cap through many friends (p99 676-1,000 at seeds 0-2),
+    # but the typical pool shrinks to a third (177-204 candidates against 575-661).
+    assert capped.metrics["candidates_per_user"] < 0.5 * uncapped.metrics["candidates_per_user"]
+    assert capped.metrics["candidates_p99"] <= uncapped.metrics["candidates_p99"]
+    assert capped.stage_ms()["Candidate_Generation"] < uncapped.stage_ms()["Candidate_Generation"]
 
 
 def test_a_daily_batch_job_is_cheap_per_request_and_stale():
