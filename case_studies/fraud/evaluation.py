@@ -10,11 +10,15 @@ from engine.measure import bootstrap_range
 BOOTSTRAP_SAMPLES = 200
 
 
-def known_card_mask(day, customer, fraud, delay_days: int, test_rows: np.ndarray) -> np.ndarray:
+def known_card_mask(
+    day, customer, fraud, delay_days: int, test_rows: np.ndarray, since: int | None = None
+) -> np.ndarray:
     """True for test rows whose card was not yet known to be compromised that day: a fraud's label
-    arrives `delay_days` after it, and from then on the card is blocked, not scored."""
+    arrives `delay_days` after it, and from then on the card is blocked, not scored. With `since`,
+    only frauds from that day on are known (the Handbook forgets those before its train window)."""
     known_from = np.full(customer.max() + 1, np.iinfo(np.int64).max)
-    np.minimum.at(known_from, customer[fraud], day[fraud] + delay_days)
+    counted = fraud if since is None else fraud & (day >= since)
+    np.minimum.at(known_from, customer[counted], day[counted] + delay_days)
     return known_from[customer[test_rows]] > day[test_rows]
 
 

@@ -28,6 +28,7 @@ from engine.threads import one_thread
 LATENCY_RUN_TO_RUN = 0.4
 
 CADENCE_DAYS = {"never": None, "biweekly": 14, "weekly": 7}
+HANDBOOK_TEST_DAYS = 7
 BLOCK_SCORE = 0.9  # above this the model declines outright; below, alerts go to analysts
 CARDS_PER_CUSTOMER = 100 / 5000  # the Handbook's investigators check 100 cards a day per 5,000 customers
 WARMUP_REQUESTS = 10
@@ -71,7 +72,7 @@ def assemble(config: dict[str, Any], seed: int, data) -> System:
     x = features[:, [ALL_COLUMNS.index(c) for c in columns]]
     deployments = [
         _deploy(log, x, config, seed, world_key + (delay, columns), start, end)
-        for start, end in _periods(log, config["retraining"])
+        for start, end in _periods(log, config["retraining"], test_days(log, config))
     ]
     return System(log, store, labels_ms, columns, x, deployments)
 
@@ -82,6 +83,22 @@ def world_log(config: dict[str, Any], seed: int, data) -> Log:
         return data.log
     key = _world_key(config, seed, data)
     return _worlds.get(key, lambda: generate_world(*key[1:]))
+
+
+def test_days(log: Log, config: dict[str, Any]) -> int:
+    """The days scored: the Handbook's week or the whole test period (an upload's may be shorter)."""
+    return min(HANDBOOK_TEST_DAYS if config["protocol"] == "handbook" else log.test_days, log.test_days)
+
+
+def _scored(log: Log, config: dict[str, Any], test: np.ndarray) -> np.ndarray:
+    """Test rows whose card is not yet known to be compromised. The lab knows every card confirmed
+    since the log began; the Handbook's code knows those confirmed since its train window began, one
+    day later than the delay (it adds the day before each test day minus the delay)."""
+    delay = config["label_delay"]
+    if config["protocol"] == "handbook":
+        since = log.test_start - delay - config["train_window"]
+        return ev.known_card_mask(log.day, log.customer, log.fraud, delay + 1, test, since=since)
+    return ev.known_card_mask(log.day, log.customer, log.fraud, delay, test)
 
 
 def _world_key(config: dict[str, Any], seed: int, data) -> tuple:
@@ -101,7 +118,8 @@ def run(config: dict[str, Any], seed: int, data):
     log, store, labels_ms, columns, x, deployments = (
         system.log, system.store, system.labels_ms, system.columns, system.x, system.deployments,
     )  # fmt: skip
-    test = np.flatnonzero(log.day >= log.test_start)
+    days = test_days(log, config)
+    test = np.flatnonzero((log.day >= log.test_start) & (log.day < log.test_start + days))
     scores = np.empty(test.size)
     thresholds = np.empty(test.size)
     for dep in deployments:
@@ -113,7 +131,7 @@ def run(config: dict[str, Any], seed: int, data):
     stage_ms["Labels"] = labels_ms
     stage_ms["Retraining"] = sum(d.train_ms for d in deployments)
 
-    scored = ev.known_card_mask(log.day, log.customer, log.fraud, config["label_delay"], test)
+    scored = _scored(log, config, test)
     metrics, artifacts = _evaluate(log, test[scored], scores[scored], thresholds[scored], config, seed)
     (p50, p50_noise), (p99, p99_noise) = quantile_band(latencies, 0.5), quantile_band(latencies, 0.99)
     artifacts["noise"] = {
@@ -142,9 +160,9 @@ def _feature_store(log: Log, delay: int) -> tuple[FeatureStore, float, np.ndarra
     return store, labels_ms, store.features(log.time, log.customer, log.terminal, log.amount, ALL_COLUMNS)
 
 
-def _periods(log: Log, retraining: str) -> list[tuple[int, int]]:
-    every = CADENCE_DAYS[retraining] or log.test_days
-    end = log.test_start + log.test_days
+def _periods(log: Log, retraining: str, days: int) -> list[tuple[int, int]]:
+    every = CADENCE_DAYS[retraining] or days
+    end = log.test_start + days
     return [(d, min(d + every, end)) for d in range(log.test_start, end, every)]
 
 
@@ -246,7 +264,7 @@ def _evaluate(log: Log, rows, scores, thresholds, config, seed: int):
     blocked, alerted = decision == "block", decision == "review"
     reviewed = alerted & _within_capacity(day, scores, alerted, config["review_capacity"])
     stopped = blocked | reviewed
-    days = log.test_days
+    days = test_days(log, config)
     alerts_per_day = np.bincount(day[alerted] - log.test_start, minlength=days)
     loss = amount[fraud & ~stopped].sum()
     review_cost = config["false_alarm_cost"] * (stopped & ~fraud).sum()
@@ -270,7 +288,7 @@ def _evaluate(log: Log, rows, scores, thresholds, config, seed: int):
             "average_precision": ev.ap_range(day, scores, fraud, seed),
             "card_precision@100": ev.mean_range(card_precision, seed),
         },
-        "daily": _daily_series(log, day, scores, fraud, alerts_per_day),
+        "daily": _daily_series(log.test_start, day, scores, fraud, alerts_per_day),
         "drift_day": None if log.drift_day is None else log.drift_day - log.test_start,
     }
     return metrics, artifacts
@@ -286,10 +304,10 @@ def _within_capacity(day, scores, alerted, capacity: int) -> np.ndarray:
     return reviewed
 
 
-def _daily_series(log: Log, day, scores, fraud, alerts_per_day) -> dict[str, list]:
+def _daily_series(test_start: int, day, scores, fraud, alerts_per_day) -> dict[str, list]:
     """Per test day: average precision over the trailing week (one day is too few frauds), and alerts."""
     trailing = []
-    for d in range(log.test_start, log.test_start + log.test_days):
+    for d in range(test_start, test_start + alerts_per_day.size):
         window = (day > d - 7) & (day <= d)
         trailing.append(ev.average_precision(scores[window], fraud[window]))
     return {"ap_7d": trailing, "alerts": alerts_per_day.tolist()}

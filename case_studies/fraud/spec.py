@@ -187,9 +187,19 @@ KNOBS = (
         "never",
         "Retrain on the newest labels every one or two weeks: more training compute, and the model "
         "catches up with new fraud patterns once their labels arrive.",
-        ("Retraining", "Model_Registry"),
-        ("Model_Registry", "Model_Serving"),
+        ("Retraining", "Model_Registry", "Model_Serving"),
         options=("never", "biweekly", "weekly"),
+    ),
+    Knob(
+        "protocol",
+        "Evaluation protocol",
+        "lab",
+        "The lab scores 28 test days (four times the Handbook's frauds, so tighter ranges) and never "
+        "scores a card again once any fraud on it is confirmed; the Handbook scores one week and forgets "
+        "cards found before its train window, so more compromised cards are left to find and card "
+        "precision@100 is higher. Compare with the Handbook's figures under its own protocol.",
+        ("Labels",),
+        options=("lab", "handbook"),
     ),
     Knob(
         "drift",
