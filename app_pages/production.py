@@ -14,6 +14,7 @@ from engine.serving.registry import CHALLENGER, CHAMPION, Registry, RegistryErro
 from engine.study import Study
 from ui import db, monitor, release
 from ui import production as prod
+from ui.knobs import current_config
 from ui.studies import pick_study
 from ui.views import describe
 
@@ -23,7 +24,7 @@ LEVELS = (1, 4, 16, 64)
 
 
 def register_current(study: Study, registry: Registry, alias: str | None = None) -> None:
-    config = prod.current_design(study)
+    config = current_config(study)
     seed = int(st.session_state.get(f"{study.id}.seed", 0))
     with st.spinner("Training this design and writing its artifact…", show_time=True):
         model = registry.register(study, config, seed)
@@ -34,7 +35,7 @@ def register_current(study: Study, registry: Registry, alias: str | None = None)
 
 
 def registry_view(study: Study, registry: Registry) -> None:
-    design = prod.current_design(study)
+    design = current_config(study)
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.markdown(f"**This design:** {describe(study, design)} (from the study page's knobs in this session)")
     if right.button("Register this design", icon=":material/inventory_2:", type="primary", width="stretch"):

@@ -256,7 +256,7 @@ subtitle.caption(study.summary if data is None else f"The same system on your da
 with st.sidebar:
     st.page_link(
         "app_pages/interview.py",
-        label="Practise this study in a mock interview",
+        label="Practise it in a mock interview",
         icon=":material/record_voice_over:",
         query_params={"study": study.id},
     )

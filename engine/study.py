@@ -76,8 +76,8 @@ class MetricSpec:
         if base is None or value != value or base != base:  # None or NaN
             return None
         diff = value - base
-        if abs(diff) <= noise and (noise > 0 or not self.deterministic):
-            return NO_CHANGE
+        if diff == 0 or abs(diff) <= noise and (noise > 0 or not self.deterministic):
+            return NO_CHANGE  # an identical run's "+0.000" would be coloured as a gain
         if self.fmt.endswith("%"):
             return f"{diff * 100:+.{self.fmt[1]}f} pp"
         return ("+" if diff >= 0 else "-") + self.format(abs(diff))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 import streamlit as st
@@ -16,7 +17,8 @@ def widget_key(study: Study, knob: Knob) -> str:
 
 def knob_panel(study: Study, uploaded: bool) -> dict[str, Any]:
     """Draw every knob and return the configuration they describe."""
-    current = _current(study)
+    _spell_switches_as_buttons(study)
+    current = current_config(study)
     config = {}
     for knob in study.knobs:
         idle = (
@@ -29,14 +31,14 @@ def knob_panel(study: Study, uploaded: bool) -> dict[str, Any]:
     return config
 
 
-def _current(study: Study) -> dict[str, Any]:
+def current_config(study: Study) -> dict[str, Any]:
     """The values the widgets are about to take (session, else the link, else the default), so a
     knob drawn before the one it depends on can still tell it is idle."""
     values = {}
     for knob in study.knobs:
         key = widget_key(study, knob)
         if key in st.session_state:
-            values[knob.id] = st.session_state[key]
+            values[knob.id] = _from_widget(knob, st.session_state[key])
             continue
         try:
             values[knob.id] = knob.validate(st.query_params.get(key, knob.default))
@@ -48,7 +50,12 @@ def _current(study: Study) -> dict[str, Any]:
 def _widget(knob: Knob, key: str, help_text: str, disabled: bool) -> Any:
     common = {"key": key, "help": help_text, "disabled": disabled, "bind": "query-params"}
     if knob.is_switch:
-        return st.toggle(knob.label, value=knob.default, **common)
+        # On/off buttons under a label, not a toggle: a toggle's label is cut to one line, which in
+        # the knob column left "Features: card …" (its label above wraps, as every other knob's does).
+        choice = st.segmented_control(
+            knob.label, SWITCH_OPTIONS, default=_to_widget(knob, knob.default), required=True, **common
+        )
+        return _from_widget(knob, choice)
     if knob.is_choice and all(isinstance(o, str) for o in knob.options):
         return st.selectbox(knob.label, knob.options, index=knob.options.index(knob.default), **common)
     if knob.is_choice:
@@ -58,10 +65,33 @@ def _widget(knob: Knob, key: str, help_text: str, disabled: bool) -> Any:
     return st.slider(knob.label, knob.low, knob.high, knob.default, knob.step, **common)
 
 
+SWITCH_OPTIONS = ("on", "off")
+
+
+def _to_widget(knob: Knob, value: Any) -> Any:
+    """A knob's value as its widget holds it: a switch's buttons hold "on" or "off"."""
+    return knob.format_value(value) if knob.is_switch else value
+
+
+def _from_widget(knob: Knob, value: Any) -> Any:
+    return value == "on" if knob.is_switch else value
+
+
+def _spell_switches_as_buttons(study: Study) -> None:
+    """A link's switch written another way ("true", "1": links made before the on/off buttons)
+    sets the button it means: the bound widget itself reads only "on" or "off"."""
+    for knob in study.knobs:
+        key = widget_key(study, knob)
+        raw = st.query_params.get(key)
+        if knob.is_switch and raw not in (None, *SWITCH_OPTIONS) and key not in st.session_state:
+            with suppress(KnobError):  # a value no knob takes: link_warning says so
+                st.session_state[key] = _to_widget(knob, knob.validate(raw))
+
+
 def reset_knobs(study: Study) -> None:
     """Button callback: every knob back to its default."""
     for knob in study.knobs:
-        st.session_state[widget_key(study, knob)] = knob.default
+        st.session_state[widget_key(study, knob)] = _to_widget(knob, knob.default)
 
 
 def link_warning(study: Study) -> None:

@@ -14,12 +14,6 @@ from engine.serving import batch, process
 from engine.serving.loadtest import Level, knee
 from engine.serving.registry import ModelVersion, Registry
 from engine.study import Study
-from ui.knobs import widget_key
-
-
-def current_design(study: Study) -> dict[str, Any]:
-    """The design on the study page in this session (its knob widgets), else the defaults."""
-    return {k.id: st.session_state.get(widget_key(study, k), k.default) for k in study.knobs}
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)

@@ -306,8 +306,8 @@ METRICS = (
     ),
     _money(
         "total_cost_per_day",
-        "Fraud loss + review cost",
-        "Missed fraud amounts plus false-alarm costs, per day.",
+        "Total cost",
+        "Fraud loss plus review cost: missed fraud amounts plus false-alarm costs, per day.",
     ),
     _money("fraud_loss_per_day", "Fraud loss", "Amounts of frauds that got through, per day."),
     _money("review_cost_per_day", "False-alarm cost", "False-alarm cost times legitimate payments flagged."),

@@ -124,7 +124,7 @@ def test_every_study_page_loads_with_its_metrics_graph_and_panels(study):
 def test_fraud_switching_off_a_feature_group_shows_its_worth():
     at = open_study(study="fraud")
     before = float(metric(at, "Average precision").value)
-    at.toggle(key="fraud.terminal_windows").set_value(False).run()
+    at.segmented_control(key="fraud.terminal_windows").set_value("off").run()
     assert not at.exception
     after = metric(at, "Average precision")
     assert before - float(after.value) > 0.2
@@ -180,6 +180,14 @@ def test_a_broken_shared_link_says_which_values_were_not_used():
     assert "`xgboost`" in at.warning[0].value  # still said after the URL was rewritten
     good = open_study(**{"recommendation.candidates": "60"})
     assert not good.warning
+
+
+def test_a_switch_in_a_link_reads_as_on_or_off_however_it_is_written():
+    at = open_study(study="fraud", **{"fraud.terminal_windows": "false", "fraud.time_flags": "0"})
+    assert at.segmented_control(key="fraud.terminal_windows").value == "off"
+    assert at.segmented_control(key="fraud.time_flags").value == "off"
+    assert at.segmented_control(key="fraud.customer_windows").value == "on"
+    assert not at.warning
 
 
 def test_a_link_to_an_unknown_study_says_so():

@@ -80,13 +80,15 @@ def test_fraud_study_end_to_end(page, app_url, tmp_path):
     assert "study=fraud" in page.url
 
     before = metric_value(page, "Average precision")
-    page.get_by_text("Features: terminal risk windows", exact=True).click()  # switch the group off
+    switch = page.locator(".st-key-fraud-terminal_windows")  # the key, "." made "-"
+    expect(switch).to_contain_text("Features: terminal risk windows")  # the whole label, not cut
+    switch.get_by_text("off", exact=True).click()  # switch the group off
     wait_for_app(page)
     expect(
         page.get_by_test_id("stMetric").filter(has_text="Average precision").get_by_test_id("stMetricValue")
     ).not_to_have_text(before)
     assert float(metric_value(page, "Average precision")) < float(before) - 0.2
-    assert "fraud.terminal_windows=false" in page.url.lower()
+    assert "fraud.terminal_windows=off" in page.url.lower()
 
     click_stage(page, "Decision")
     details = page.locator(".st-key-stage_details")

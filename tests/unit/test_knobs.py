@@ -2,6 +2,7 @@ import pytest
 
 import engine
 from engine.knobs import KnobError, validate_config
+from engine.study import NO_CHANGE
 
 STUDY = engine.get_study("recommendation")
 
@@ -78,3 +79,10 @@ def test_a_knob_value_reads_the_same_in_tables_as_on_its_slider():
     assert fraud.knob("false_alarm_cost").format_value(5.0) == "$5"
     assert fraud.knob("time_flags").format_value(True) == "on"
     assert fraud.knob("model").format_value("logistic") == "logistic"
+
+
+def test_an_unchanged_metric_reads_as_no_change_not_as_a_gain():
+    spec = engine.get_study("search").metric("ndcg@10")
+    assert spec.format_delta(0.762, 0.762) == NO_CHANGE  # was "+0.000", coloured green in Compare
+    assert spec.format_delta(0.763, 0.762) == "+0.001"
+    assert engine.get_study("search").metric("zero_result_rate").format_delta(0.003, 0.003) == NO_CHANGE
