@@ -12,7 +12,7 @@ from engine.interview import load_script
 from engine.interview.export import minutes
 from engine.interview.plan import plan, practice_step, weakest
 from engine.interview.scoring import verdict
-from ui import db
+from ui import db, plots
 
 
 def started(attempt) -> str:
@@ -100,40 +100,15 @@ if rows:
     order = [a.id for a in sorted(finished, key=lambda a: a.created_at) if a.id in of_study]
     labels = {a.id: started(a) for a in finished if a.id in of_study}  # one time base: the start
     finals = {(r["attempt_id"], r["dimension"]): r["final"] for r in rows}
-    option = {
-        "tooltip": {"trigger": "axis"},
-        "legend": {"type": "scroll", "top": 0},
-        "grid": {"left": 40, "right": 20, "top": 40, "bottom": 30},
-        "xAxis": {"type": "category", "data": [labels[a] for a in order]},
-        "yAxis": {"type": "value", "min": 0, "max": 4},
-        "series": [
-            {"name": title, "type": "line", "data": [finals.get((a, d)) for a in order]}
-            for d, title in dimension_titles.items()
-        ],
-    }
-    st.echarts_chart(option, height=320, key="scores_over_time", alt="Score per rubric dimension by attempt")
+    scores = {title: [finals.get((a, d)) for a in order] for d, title in dimension_titles.items()}
+    chart = plots.lines([labels[a] for a in order], scores, "score (0-4)", (0, 4.1))
+    st.plotly_chart(chart, key="scores_over_time")
 
 st.subheader("Time per step", divider="gray")
 steps = load_script(attempts[0].study).steps
 mean_minutes = [sum(a.seconds.get(s.id, 0) for a in attempts) / len(attempts) / 60 for s in steps]
-st.echarts_chart(
-    {
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 50, "right": 20, "bottom": 60},
-        "xAxis": {
-            "type": "category",
-            "data": [s.title for s in steps],
-            "axisLabel": {"interval": 0, "rotate": 20},
-        },
-        "yAxis": {"type": "value", "name": "minutes"},
-        "series": [
-            {"name": "Mean minutes per attempt", "type": "bar", "data": [round(m, 1) for m in mean_minutes]}
-        ],
-    },
-    height=260,
-    key="progress_time",
-    alt="Mean minutes per step",
-)
+chart = plots.bars([s.title for s in steps], {"Mean minutes per attempt": mean_minutes}, "minutes")
+st.plotly_chart(chart, key="progress_time")
 
 st.subheader("Attempts", divider="gray")
 overall_by_attempt = defaultdict(list)

@@ -14,7 +14,7 @@ from engine.monitoring import lab, monitors, simulate
 from engine.monitoring.lesson import window_lesson
 from engine.serving.registry import Registry
 from engine.study import Study
-from ui.production import layout
+from ui.plots import layout
 from ui.views import PRODUCTION_USED
 
 WINDOWS = (100, 300, 1000, 3000, 10_000)

@@ -14,6 +14,7 @@ from engine.serving import batch, process
 from engine.serving.loadtest import Level, knee
 from engine.serving.registry import ModelVersion, Registry
 from engine.study import Study
+from ui.plots import layout
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
@@ -48,18 +49,6 @@ def uptime(handle: process.ServerProcess) -> str:
 
 
 # -- charts ----------------------------------------------------------------------------------------
-def layout(fig: go.Figure, x: str, y: str) -> go.Figure:
-    fig.update_layout(
-        height=340,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis_title=x,
-        yaxis_title=y,
-        legend={"orientation": "h", "y": 1.12},
-        template="plotly_white",
-    )
-    return fig
-
-
 def latency_throughput(runs: dict[str, list[Level]], slo_ms: float) -> go.Figure:
     """p50 (solid) and p99 (dashed) against the throughput each concurrency reached, one colour per
     load-test run (batching off, on...); the knee of the latest run marked."""

@@ -12,7 +12,7 @@ from engine import palette
 from engine.release import canary, lab
 from engine.serving.registry import CHALLENGER, CHAMPION, Registry
 from engine.study import Study
-from ui.production import layout
+from ui.plots import layout
 from ui.views import PRODUCTION_USED
 
 

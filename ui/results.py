@@ -13,6 +13,7 @@ from engine.interview.export import minutes, to_markdown
 from engine.interview.scoring import DimensionScore, grade, score, verdict
 from engine.interview.script import Script
 from engine.interview.store import Attempt, Store
+from ui import plots
 from ui.interview import run_design
 
 REACHED_SECONDS = 10  # a step visited for less than this, with no answer, was never really reached
@@ -124,26 +125,10 @@ def missed_points(scores: list[DimensionScore]) -> None:
 def time_per_step(script: Script, attempt: Attempt) -> None:
     st.subheader("Time per step", divider="gray")
     budgets = script.budgets(attempt.minutes)
-    option = {
-        "tooltip": {"trigger": "axis"},
-        "legend": {"data": ["Used", "Budget"]},
-        "grid": {"left": 60, "right": 20, "bottom": 60},
-        "xAxis": {
-            "type": "category",
-            "data": [s.title for s in script.steps],
-            "axisLabel": {"interval": 0, "rotate": 20},
-        },
-        "yAxis": {"type": "value", "name": "minutes"},
-        "series": [
-            {
-                "name": "Used",
-                "type": "bar",
-                "data": [round(attempt.seconds.get(s.id, 0) / 60, 1) for s in script.steps],
-            },
-            {"name": "Budget", "type": "bar", "data": [round(budgets[s.id] / 60, 1) for s in script.steps]},
-        ],
-    }
-    st.echarts_chart(option, height=280, key="time_per_step", alt="Minutes used per step against the budget")
+    used = [attempt.seconds.get(s.id, 0) / 60 for s in script.steps]
+    budget = [budgets[s.id] / 60 for s in script.steps]
+    chart = plots.bars([s.title for s in script.steps], {"Used": used, "Budget": budget}, "minutes")
+    st.plotly_chart(chart, key="time_per_step")
 
 
 def model_answers(script: Script, attempt: Attempt) -> None:

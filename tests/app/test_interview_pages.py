@@ -123,8 +123,10 @@ def test_finishing_scores_the_attempt_and_fills_the_progress_page(store):
     assert any(XSS in t.value for t in at.text)  # quoted as evidence, as plain text
     assert all(XSS not in m.value for m in at.markdown)
     assert at.get("download_button")
+    assert len(at.get("plotly_chart")) == 1 and not at.get("echarts_chart")  # drawn once: plotly
 
     progress = open_page(PROGRESS)
+    assert len(progress.get("plotly_chart")) == 2  # scores over time, time per step
     assert next(m for m in progress.metric if m.label == "Interviews finished").value == "1"
     weakest = next(m for m in progress.metric if m.label == "Weakest dimension")
     # Requirements and evaluation were answered; of the dimensions left at zero, the rubric's first.
