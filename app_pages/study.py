@@ -185,7 +185,10 @@ def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
     step = steps[titles.index(chosen)]
     with st.spinner("Running the variants this step quotes…", show_time=True):
         text = render(step.body, study, result, lambda cfg: runs.run_config(study, cfg, seed, data))
-    st.subheader(step.title)
+    anchor = f"{study.id}-step"
+    st.subheader(step.title, anchor=anchor)
+    if moves := st.session_state.pop(f"{study.id}.stepped", 0):
+        scroll_to(anchor, moves)
     st.markdown(text)
     st.caption("Every number on this page comes from the live system with your current knobs.")
     position = titles.index(chosen)
@@ -225,6 +228,19 @@ def try_it(study: Study, config: dict, seed: int, data: Dataset | None) -> None:
 
 def go_to_step(study: Study, title: str) -> None:
     st.session_state[f"{study.id}.step"] = title
+    st.session_state[f"{study.id}.stepped"] = st.session_state.get(f"{study.id}.steps", 0) + 1
+    st.session_state[f"{study.id}.steps"] = st.session_state[f"{study.id}.stepped"]
+
+
+def scroll_to(anchor: str, nonce: int) -> None:
+    """Bring a heading to the top of the view: the buttons that change step sit below a long text,
+    so the new step would otherwise open scrolled to its end. The nonce makes each move's element
+    new, so its script runs again."""
+    st.html(
+        f"<script>/* move {nonce} */ setTimeout(() => document.getElementById({anchor!r})"
+        "?.scrollIntoView({block: 'start'}), 50)</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def compare(study: Study, data: Dataset | None) -> None:

@@ -140,3 +140,18 @@ def test_pymk_opens_and_a_knob_moves_its_candidate_recall(app_url, page):
     )
     assert float(metric_value(page, "Candidate recall")) > before
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_the_next_step_of_the_walkthrough_opens_at_its_heading(page, app_url):
+    """The step buttons sit below a long text: the next step must not open scrolled to its end."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{app_url}/study?study=fraud&fraud.view=Walkthrough")
+    wait_for_app(page)
+    for heading in ("Frame as an ML task", "Data"):
+        forward = page.get_by_role("button", name=heading, exact=False).last
+        forward.scroll_into_view_if_needed()
+        forward.click()
+        wait_for_app(page)
+        title = page.locator("#fraud-step")
+        expect(title).to_have_text(heading)
+        expect(title).to_be_in_viewport()
