@@ -46,12 +46,28 @@ def graph_view(graph: nx.Graph, attributes: np.ndarray | None, hub_cap: int, see
         for node, degree in graph.degree
         if degree > hub_cap
     }
+    members = None if attributes is None else tuple(_members(attributes[:, col], rng) for col in (0, 1))
+    return GraphView(graph, expand, _transition(graph), members)
+
+
+def with_newcomers(view: GraphView, graph: nx.Graph, attributes: np.ndarray, seed: int) -> GraphView:
+    """`view` over `graph`, which adds people after view's last one who befriend only each other:
+    everyone else's sampled friend lists and group orders stay as they were (so do their candidates),
+    and the newcomers join the end of their school and company groups."""
+    first = view.graph.number_of_nodes()
+    rng = np.random.default_rng(seed)
+    members = tuple(
+        _joined(groups, _members(attributes[first:, col], rng), first)
+        for col, groups in enumerate(view.members)
+    )
+    return GraphView(graph, view.expand, _transition(graph), members)
+
+
+def _transition(graph: nx.Graph) -> sp.csr_matrix:
     n = graph.number_of_nodes()
     adjacency = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr")
     degree = np.maximum(np.asarray(adjacency.sum(axis=1)).ravel(), 1)
-    transition = sp.csr_matrix(adjacency.T.multiply(1.0 / degree))
-    members = None if attributes is None else tuple(_members(attributes[:, col], rng) for col in (0, 1))
-    return GraphView(graph, expand, transition, members)
+    return sp.csr_matrix(adjacency.T.multiply(1.0 / degree))
 
 
 def _members(values: np.ndarray, rng: np.random.Generator) -> dict[int, np.ndarray]:
@@ -60,6 +76,15 @@ def _members(values: np.ndarray, rng: np.random.Generator) -> dict[int, np.ndarr
     for user in order.tolist():
         groups.setdefault(int(values[user]), []).append(user)
     return {value: np.array(users) for value, users in groups.items()}
+
+
+def _joined(
+    groups: dict[int, np.ndarray], newcomers: dict[int, np.ndarray], first: int
+) -> dict[int, np.ndarray]:
+    joined = dict(groups)
+    for value, people in newcomers.items():
+        joined[value] = np.concatenate([groups.get(value, np.zeros(0, int)), people + first])
+    return joined
 
 
 @dataclass(frozen=True)
@@ -115,4 +140,5 @@ def _personalised_pagerank(view: GraphView, user: int) -> list[int]:
         rank = PPR_RESTART * start + (1 - PPR_RESTART) * (view.transition @ rank)
     wanted = min(PPR_CAP + view.graph.degree(user) + 1, rank.size)
     top = np.argpartition(-rank, wanted - 1)[:wanted]
+    top = top[rank[top] > 0]  # a small component leaves unreached people in the top: not candidates
     return top[np.argsort(-rank[top], kind="stable")].tolist()

@@ -33,8 +33,17 @@ def acceptance(prep: Prepared, slates: list[np.ndarray]) -> np.ndarray:
     """Per evaluation user: the mean chance the suggestions shown are accepted (0 for an empty list),
     by the rule that formed the world's friendships, on the graph as of the cut."""
     sizes = np.array([s.size for s in slates])
+    chances = acceptance_chances(prep.world.rule, prep.adjacency, prep.eval_users, slates)
+    return chances.sum(axis=1) / np.maximum(sizes, 1)
+
+
+def acceptance_chances(rule, adjacency, users: np.ndarray, slates: list[np.ndarray]) -> np.ndarray:
+    """(users, SLATE): the chance `rule` gives each shown suggestion of being accepted by `users[i]`
+    on the graph `adjacency`, 0 past the end of a short row."""
+    sizes = np.array([s.size for s in slates], int)
     owner = np.repeat(np.arange(sizes.size), sizes)
-    shown = np.concatenate(slates).astype(int)
-    chance = prep.world.rule.probability(prep.adjacency, prep.eval_users[owner], shown)
-    sums = np.bincount(owner, weights=chance, minlength=sizes.size)
-    return np.where(sizes > 0, sums / np.maximum(sizes, 1), 0.0)
+    slot = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    shown = np.concatenate([np.asarray(s, int) for s in slates]) if slates else np.zeros(0, int)
+    table = np.zeros((sizes.size, max(SLATE, sizes.max(initial=0))))
+    table[owner, slot] = rule.probability(adjacency, np.asarray(users)[owner], shown)
+    return table

@@ -94,7 +94,7 @@ def _per_user(prep: Prepared, scored: Scored, slates: list[np.ndarray]) -> dict[
 def assemble(config: dict[str, Any], seed: int, data: Friendships | None) -> System:
     """The serving system for `config`: snapshots, graph views and the ranker (None: a heuristic)."""
     data_key = _data_key(config, data) + (seed,)
-    prep, snapshot_ms = _prepared.get(data_key, lambda: _timed(lambda: _prepare(config, seed, data)))
+    prep, snapshot_ms = _timed_prepare(config, seed, data)
     live, snapshot = _views.get(data_key + (config["hub_cap"],), lambda: _graph_views(prep, config, seed))
     model, training_ms = None, 0.0
     if config["ranker"] in LEARNED:
@@ -102,6 +102,16 @@ def assemble(config: dict[str, Any], seed: int, data: Friendships | None) -> Sys
         model, training_ms = _rankers.get(key, lambda: _timed(lambda: _train(prep, snapshot, config, seed)))
     user_index = {label: i for i, label in enumerate(prep.labels.tolist())}
     return System(prep, live, snapshot, model, user_index, training_ms, snapshot_ms)
+
+
+def prepared(config: dict[str, Any], seed: int, data: Friendships | None) -> Prepared:
+    """The graph snapshots of `config`'s world (memoised), without training anything."""
+    return _timed_prepare(config, seed, data)[0]
+
+
+def _timed_prepare(config: dict[str, Any], seed: int, data: Friendships | None) -> tuple[Prepared, float]:
+    key = _data_key(config, data) + (seed,)
+    return _prepared.get(key, lambda: _timed(lambda: _prepare(config, seed, data)))
 
 
 def _data_key(config: dict[str, Any], data: Friendships | None) -> tuple:
@@ -201,19 +211,36 @@ def _score_users(system: System, view: cg.GraphView, config, users: np.ndarray, 
 
 
 def rank_pools(system: System, view: cg.GraphView, users: np.ndarray, pools, config, rng) -> list[np.ndarray]:
-    """Each pool in score order (best first). A learned ranker scores the whole batch of requests in
+    """Each pool in score order (best first)."""
+    scores = score_pools(system, view, users, pools, config, rng)
+    return [in_order(c, s, config)[0] for c, s in zip(pools, scores, strict=True)]
+
+
+def score_pools(system: System, view: cg.GraphView, users, pools, config, rng) -> list[np.ndarray]:
+    """Each candidate's score, pool by pool. A learned ranker scores the whole batch of requests in
     one call: scikit-learn's per-call overhead is milliseconds, more than one user's features."""
     pairs = list(zip(users.tolist(), pools, strict=True))
     if system.model is None:  # a heuristic, or a learned ranker whose labels held a single class
         name = config["ranker"] if config["ranker"] in HEURISTICS else "adamic_adar"
-        scores = [ranking.heuristic_scores(name, view.graph, u, c, rng) for u, c in pairs]
-    else:
-        tables = [ranking.features(view.graph, u, c, system.prep.attributes) for u, c in pairs]
-        inputs = ranking.model_inputs(np.concatenate(tables), config["features"])
-        flat = system.model.predict_proba(inputs)[:, 1] if len(inputs) else np.empty(0)
-        scores = np.split(flat, np.cumsum([len(t) for t in tables])[:-1])
+        return [ranking.heuristic_scores(name, view.graph, u, c, rng) for u, c in pairs]
+    tables = [ranking.features(view.graph, u, c, system.prep.attributes) for u, c in pairs]
+    return learned_scores(system.model, config, tables)
+
+
+def learned_scores(model, config, tables: list[np.ndarray]) -> list[np.ndarray]:
+    """A learned ranker's score of every row of each pool's feature table."""
+    if not tables:
+        return []
+    inputs = ranking.model_inputs(np.concatenate(tables), config["features"])
+    flat = model.predict_proba(inputs)[:, 1] if len(inputs) else np.empty(0)
+    return np.split(flat, np.cumsum([len(t) for t in tables])[:-1])
+
+
+def in_order(cands: cg.Candidates, scores: np.ndarray, config) -> tuple[np.ndarray, np.ndarray]:
+    """The pool's ids and scores, best first; in batch mode only the BATCH_DEPTH the job stores."""
     depth = BATCH_DEPTH if config["serving"] == "batch" else None
-    return [c.ids[np.argsort(-s, kind="stable")[:depth]] for c, s in zip(pools, scores, strict=True)]
+    order = np.argsort(-scores, kind="stable")[:depth]
+    return cands.ids[order], scores[order]
 
 
 def parse_request(system: System, body: Any) -> tuple[int | None, int]:

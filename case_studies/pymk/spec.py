@@ -2,14 +2,17 @@
 
 A friend-suggestion system on a seeded social graph that grows by triadic closure and homophily:
 friends-of-friends, attribute and personalised-PageRank candidates, link-prediction heuristics or a
-learned ranker, post-processing, served online or from a daily batch job. It serves nothing on the
-Production page (`serving=None`)."""
+learned ranker, post-processing, served online or from a daily batch job; on the Production page,
+served on a real endpoint, released by a canary judged on the world's acceptance of the suggestions,
+and monitored through a campus wave of new users or a change in how people meet."""
 
 from pathlib import Path
 
 from case_studies.pymk.choices import HEURISTICS, LEARNED, SOURCES
 from case_studies.pymk.upload import FORMAT, load_friendships
-from engine import Knob, MetricSpec, Probe, Stage, Study, lazy
+from engine import Knob, MetricSpec, Probe, Stage, Study, lazy, registry_stage
+from engine.release.spec import Placement, Release
+from engine.serving import Serving
 
 PER_REQUEST = "Runs on every request; the figure is the measured time per request, median of 5 timed chunks."
 RANKERS = HEURISTICS + LEARNED
@@ -77,6 +80,7 @@ STAGES = (
         (3, -1),
         online=False,
     ),
+    registry_stage((4, -1)),
 )
 
 FLOW = (
@@ -89,7 +93,8 @@ FLOW = (
     ("Graph_Snapshot", "Feature_Store"),
     ("Graph_Snapshot", "Training"),
     ("Graph_Snapshot", "Batch_Job"),
-    ("Training", "Ranking"),
+    ("Training", "Model_Registry"),
+    ("Model_Registry", "Ranking"),
     ("Batch_Job", "Feature_Store"),
 )
 
@@ -338,5 +343,23 @@ STUDY = Study(
     content_dir=Path(__file__).parent / "content",
     order=4,
     probe=Probe("Pick a user", "a user id, e.g. 42", "42", lazy("case_studies.pymk.pipeline:probe")),
-    serving=None,
+    serving=Serving(
+        build=lazy("case_studies.pymk.serving:build"),
+        example={"user_id": 42, "k": 10},
+        request_doc="user_id: a user id (integer or text); k: suggestions, 1–50 (default 10)",
+        population_label="every user's row",
+        hybrid_online_stages=("API_Gateway", "Feature_Store", "Ranking", "Post_Processing"),
+        release=Release(
+            metric_label="acceptance rate",
+            metric_fmt=".2%",
+            higher_is_better=True,
+            metric_help="Accepted suggestions per slot of the row (an empty slot is never accepted), "
+            "from the world's true friendship-formation rule on today's graph.",
+            pools=lazy("case_studies.pymk.release:pools"),
+            agreement=lazy("case_studies.pymk.release:agreement"),
+            monitoring="case_studies.pymk.drift",
+            placement=Placement("Ranking", (4, 0), "Post_Processing", "Training", (1, 1)),
+            default_rpm=1000,
+        ),
+    ),
 )
