@@ -68,7 +68,7 @@ FEATURES = (
     Feature("top_source", "categorical", "Source of the top suggestion"),
 )
 
-_networks = Memo(max_entries=4)
+_campuses = Memo(max_entries=4)
 _pooled = Memo(max_entries=8)
 _rows = Memo(max_entries=32)
 _chances = Memo(max_entries=32)
@@ -135,7 +135,7 @@ class PymkPeriod(ClickPeriod):
         self._pool_key = self._network_key + (config["sources"], config["fof_cap"], config["serving"])
         self.pool = _pool_group(self.system, seed)
         if scenario == "campus_wave":
-            self.wave = _networks.get(self._network_key, lambda: _campus_group(self.system, seed))
+            self.wave = _campuses.get(self._network_key, lambda: _campus_group(self.system, seed))
         if scenario == "online_meeting":
             rule = self.pool.rule
             online = dataclasses.replace(rule, homophily=rule.homophily * ONLINE_HOMOPHILY)
@@ -154,7 +154,9 @@ class PymkPeriod(ClickPeriod):
     def retrain(self, day: int) -> tuple[Served, float]:
         """A learned ranker refitted on the rows shown on the last LOG_DAYS labelled days and whether
         each suggestion was accepted (as if the registered design had shown them); the time is the
-        fit's. A heuristic has nothing to learn, so it stays."""
+        fit's. Learning acceptance itself, which the registered ranker only approximates (it learned
+        which friendships formed), pays even without drift: 0.76-0.78 → 0.84 at the defaults, seeds 0-2.
+        A heuristic has nothing to learn, so it stays."""
         if self.system.model is None:
             return self._initial, 0.0
         last = day - self.label_delay_days
