@@ -266,7 +266,7 @@ METRICS = (
     ),
     MetricSpec(
         "online_ctr",
-        "Online CTR (simulated A/B)",
+        "Simulated online CTR",
         "business",
         ".2%",
         "Expected click-through when the slates are shown to the simulated users, with position "
@@ -287,13 +287,13 @@ METRICS = (
         "cost_usd_month",
         "Serving cost",
         "system",
-        ".2f",
+        ",.0f",
         "Serving cores and memory per month for the world's audience (each simulated user stands for "
         "1,000 daily users, 10 requests a day, peak 3× the average, 60 % target utilisation, $0.05 per "
         "core-hour): grows with traffic, time per request and model size.",
         higher_is_better=False,
         prefix="$",
-        unit="/month",
+        unit="/mo",  # "$24.67/month" did not fit its card at 1,280 px
         deterministic=False,
     ),
     MetricSpec(

@@ -3,6 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import engine
 from tests.app.pages import APP, open_page
 
 STUDY_PAGE = "app_pages/study.py"
@@ -81,6 +82,22 @@ def test_every_walkthrough_step_renders_live_numbers(step):
     assert any(ch.isdigit() for ch in text)
 
 
+def test_while_a_step_is_read_the_next_steps_variants_are_run_in_the_background(monkeypatch):
+    monkeypatch.setenv("MLSD_LAB_WARM_AHEAD", "1")
+    runs = []
+    real_run = engine.run
+    monkeypatch.setattr(engine, "run", lambda *a, **k: runs.append(a[1]) or real_run(*a, **k))
+    at = open_study(study="search")
+    at.segmented_control(key="search.view").set_value("Walkthrough").run()
+    radio = at.radio(key="search.step")
+    radio.set_value(radio.options[3]).run()  # the model step: the later steps quote 4 variants
+    at.session_state["search.warmer"][1]._thread.join(timeout=300)
+    warmed = len(runs)
+    radio.set_value(radio.options[4]).run()
+    assert not at.exception and "{{" not in " ".join(m.value for m in at.markdown)
+    assert warmed >= 4 and len(runs) == warmed  # the next step found its variants already run
+
+
 def test_compare_view_puts_two_configurations_side_by_side():
     at = open_study()
     at.slider(key="recommendation.candidates").set_value(400).run()
@@ -106,7 +123,7 @@ def test_good_upload_runs_the_study_on_it():
     at.sidebar.file_uploader[0].upload("mine.csv", ("\n".join(rows) + "\n").encode(), "text/csv").run()
     assert not at.exception
     assert "450 interactions, 30 users, 80 items" in at.success[0].value
-    assert metric(at, "Online CTR (simulated A/B)").value == "n/a"
+    assert metric(at, "Simulated online CTR").value == "n/a"
     assert at.slider(key="recommendation.noise").disabled  # world knobs do not apply
     assert at.caption[0].value.startswith("The same system on your data: 450 interactions")
 

@@ -152,7 +152,7 @@ def test_a_diversity_choice_shows_the_diversity_it_buys_not_only_what_it_costs(s
     found = {e.label: e for e in effects(script, chosen, reference, choice.shows)}
     assert found["nDCG@10"].better is False  # relevance given up...
     assert found["Intra-list diversity"].better is True  # ...for variety, now shown next to it
-    assert "Online CTR (simulated A/B)" in found
+    assert "Simulated online CTR" in found
 
 
 def test_a_follow_up_probes_the_point_the_last_answer_missed_and_its_answer_counts_there(script):
