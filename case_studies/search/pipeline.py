@@ -8,6 +8,7 @@ reuses both indexes and moving k1 reuses the dense one.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -252,13 +253,14 @@ def assemble(config: dict[str, Any], seed: int, data) -> tuple[System, dict[str,
 
 def _prepare(catalogue: Catalogue) -> Prepared:
     doc_tokens = [tokenize(t) for t in catalogue.texts]
-    vocabulary = frozenset(t for doc in doc_tokens for t in doc)
+    text_sets = [frozenset(d) for d in doc_tokens]
+    frequency = Counter(t for words in text_sets for t in words)
     return Prepared(
         catalogue=catalogue,
         doc_tokens=doc_tokens,
         title_sets=[frozenset(tokenize(t)) for t in catalogue.titles],
-        text_sets=[frozenset(d) for d in doc_tokens],
-        understanding=QueryUnderstanding(vocabulary, catalogue.synonyms),
+        text_sets=text_sets,
+        understanding=QueryUnderstanding(frozenset(frequency), catalogue.synonyms, frequency),
     )
 
 
@@ -278,6 +280,8 @@ def _train_ranker(system: System, seed: int):
         for q in catalogue.train_queries:
             tokens = system.understand(catalogue.queries[q])
             docs, first = system.retrieve(tokens, FIRST_STAGE_DEPTH)
+            if docs.size == 0:  # nothing matched (an uploaded query of stop words): nothing to learn
+                continue
             rows.append(system.features(tokens, docs[:depth], first[:depth]))
             docs = docs[:depth]
             grades.extend(catalogue.qrels[q].get(int(d), 0) for d in docs)

@@ -26,8 +26,9 @@ STAGES = (
     Stage(
         "Query_Understanding",
         "Query understanding",
-        "Corrects spelling against the index's vocabulary and expands synonyms from a curated table "
-        "(which, like every real one, covers only part of the catalogue's words). " + PER_QUERY,
+        "Corrects misspelt words to the nearest word the index knows (leaving ordinary English words "
+        "alone) and expands synonyms from a curated table (which, like every real one, covers only "
+        "part of the catalogue's words). " + PER_QUERY,
         (2, 0),
     ),
     Stage(
@@ -138,8 +139,8 @@ KNOBS = (
         "dims",
         "Embedding dimensions",
         64,
-        "Dimensions of the dense vectors: too few blur different products together, too many keep "
-        "noise and lose the synonyms (an inverted U); more also costs memory and time.",
+        "Dimensions of the dense vectors: too few blur different products together (two brands, a "
+        "laptop and its sleeve); each doubling past that buys less, and costs memory and time.",
         ("Retrieval", "Catalogue_Index"),
         options=(16, 32, 64, 128, 256),
         idle_when=_dense_idle,
@@ -147,7 +148,7 @@ KNOBS = (
     Knob(
         "hybrid_weight",
         "Hybrid: BM25 share",
-        0.3,
+        0.5,
         "In hybrid retrieval, the weight of the BM25 score against the dense one (both scaled to 0–1).",
         ("Retrieval",),
         low=0.0,
@@ -194,8 +195,9 @@ KNOBS = (
         "spelling",
         "Spelling correction",
         True,
-        "Replaces words the index has never seen by the closest known word: rescues typos, and costs a "
-        "vocabulary lookup per unknown word.",
+        "Replaces a word the index has never seen by the most common index word one typo away: "
+        'rescues typos. Ordinary English words the catalogue lacks ("cheap", "gift") are left '
+        'alone, and so is a slip that makes another real word ("lamp" → "lap").',
         ("Query_Understanding",),
     ),
     Knob(
@@ -210,7 +212,9 @@ KNOBS = (
         "scale",
         "Data scale",
         1,
-        "Multiplies the catalogue (1 = 3,000 products): bigger indexes, slower exact search, longer builds.",
+        "Multiplies the catalogue (1 = 3,000 products) as a shop grows: more brands, colours and "
+        "features, so more products match part of a query while its exact matches stay few. Bigger "
+        "indexes, slower exact search, longer builds.",
         ("Catalogue_Index", "Retrieval"),
         options=(0.5, 1, 2, 5, 10),
         unit="x",

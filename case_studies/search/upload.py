@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from case_studies.search.world import Catalogue
+from case_studies.search.world import PRODUCT, Catalogue
 from engine.data import DataError
 
 FILES = ("corpus.jsonl", "queries.jsonl", "qrels.tsv")
@@ -68,10 +68,13 @@ def load_collection(files: Mapping[str, bytes]) -> Collection:
         titles=titles,
         texts=[f"{d.get('title', '')} {d.get('text', '')}" for d in docs],
         doc_category=np.zeros(len(docs), int),
+        doc_accessory=np.full(len(docs), PRODUCT),
         doc_brand=np.zeros(len(docs), int),
         doc_colour=np.zeros(len(docs), int),
         doc_feature=np.zeros(len(docs), int),
         brands=[],
+        colours=[],
+        features=[],
         queries=[queries[q]["text"] for q in order],
         qrels=[judged[q] for q in order],
         query_kind=np.zeros(len(order), int),

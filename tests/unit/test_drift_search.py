@@ -1,6 +1,6 @@
-"""The search study's serving period: no drift stays quiet, a new product line moves the score and
-costs clicks until a retrain indexes it, a seasonal shift moves the features; fast, seeded, and
-refused for uploads."""
+"""The search study's serving period: no drift stays quiet, a new product line costs clicks until a
+retrain indexes it (while the score barely moves), a seasonal shift moves the features; fast, seeded,
+and refused for uploads."""
 
 import time
 
@@ -48,19 +48,22 @@ def test_no_drift_keeps_the_score_stable_every_day():
     assert score_psi(reference, windows).max() < 0.1  # measured at most 0.03
 
 
-def test_new_product_line_moves_the_score_from_the_day_after_the_launch(new_line):
+def test_new_product_line_moves_the_score_only_moderately_from_the_day_after_the_launch(new_line):
+    """The re-ranker is confidently wrong on the new line's queries: its score is not the monitor
+    that catches this launch (the features and the clicks are)."""
     _, reference, windows = new_line
     shift = score_psi(reference, windows)
-    assert shift[:DRIFT_DAY].max() < 0.1  # measured at most 0.03
-    assert shift[DRIFT_DAY + 1 :].min() > 0.25  # measured 0.28-0.40
-    assert next(s for s in drift.SCENARIOS if s.name == "new_product_line").strong
+    assert shift[:DRIFT_DAY].max() < 0.1  # measured at most 0.04
+    after = shift[DRIFT_DAY + 1 :]
+    assert after.min() > 0.05 and after.max() < 0.25  # measured 0.09-0.17
+    assert not next(s for s in drift.SCENARIOS if s.name == "new_product_line").strong
 
 
 def test_new_product_line_queries_use_words_the_index_never_saw(new_line):
     _, reference, windows = new_line
     before = reference.features["unknown_share"].mean()
     after = np.mean([w.features["unknown_share"].mean() for w in windows[DRIFT_DAY + 1 :]])
-    assert after > before + 0.15  # measured 0.07 → about 0.3
+    assert after > before + 0.15  # measured 0.15 → 0.33
     unknown = [(w.features["category"] == drift.UNKNOWN).mean() for w in (reference, windows[-1])]
     assert unknown[1] > unknown[0] + 0.2
 
@@ -69,12 +72,12 @@ def test_new_product_line_costs_clicks_and_a_retrain_wins_them_back(new_line):
     period, _, windows = new_line
     before = mean_ctr(period, windows[:DRIFT_DAY])
     after = mean_ctr(period, windows[DRIFT_DAY + 1 :])
-    assert after < 0.8 * before  # measured 8.3 % → 5.8 %, 0.70 of it
+    assert after < 0.8 * before  # measured 20.3 % → 14.1 %, 0.70 of it
     model, train_ms = period.retrain(DRIFT_DAY + 3)
     assert model is not period.initial_model() and train_ms > 0
     _, _, retrained = served("new_product_line", model, rng_seed=1)
     recovered = mean_ctr(period, retrained[DRIFT_DAY + 4 :])
-    assert recovered - after >= 0.5 * (before - after)  # measured 8.2 %: nearly all of it
+    assert recovered - after >= 0.5 * (before - after)  # measured 22.0 %: all of it, and more
 
 
 def test_a_retrain_before_the_launch_is_labelled_keeps_the_model(new_line):

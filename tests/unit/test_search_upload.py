@@ -127,3 +127,13 @@ def test_a_file_that_is_not_utf8_says_to_save_it_as_utf8():
     files["queries.jsonl"] = '{"_id": "q1", "text": "café"}'.encode("latin-1")
     with pytest.raises(DataError, match="save it as UTF-8"):
         load_collection(files)
+
+
+def test_a_judged_query_of_stop_words_trains_and_scores_without_error():
+    files = collection()
+    queries = [json.loads(line) for line in files["queries.jsonl"].decode().splitlines()]
+    queries[0]["text"] = "the of and"  # judged, and in the re-ranker's training half
+    queries[2]["text"] = "to by or"  # judged, and in the test half
+    files["queries.jsonl"] = "\n".join(json.dumps(q) for q in queries).encode()
+    result = engine.run(STUDY, {}, seed=0, data=load_collection(files))
+    assert result.metrics["zero_result_rate"] > 0 and result.metrics["ndcg@10"] > 0.5
