@@ -25,6 +25,7 @@ def tokenize(text: str) -> list[str]:
 # pyspellchecker's English word counts (from OpenSubtitles) start at 50, where most entries are names
 # and slips ("redd", "wite"); from 100 on, 47,267 words are ordinary ones.
 ORDINARY_WORD_COUNT = 100
+MIN_CORRECTED = 3  # letters: a shorter token is as likely another word as a slip
 
 
 @functools.cache
@@ -56,12 +57,14 @@ class QueryUnderstanding:
 
     def correct(self, tokens: list[str]) -> list[str]:
         """Replace each misspelt word by the most common index word one edit away from it. A word
-        the index knows, an English word it lacks ("cheap", "bold") and a code with digits are left
-        alone: correcting them swaps a word the shopper meant for one they did not."""
+        the index knows, an English word it lacks ("cheap", "bold"), a code with digits and a token
+        of one or two letters are left alone: correcting them swaps a word the shopper meant for one
+        they did not ("b" is one edit from the "t" of "t shirt")."""
         return [self._corrected(token) for token in tokens]
 
     def _corrected(self, token: str) -> str:
-        if token in self.vocabulary or _has_digit(token) or token in english_words():
+        known = token in self.vocabulary or token in english_words()
+        if known or len(token) < MIN_CORRECTED or _has_digit(token):
             return token
         near = {word for form in _deletes(token) | {token} for word in self._one_delete.get(form, ())}
         near = {word for word in near if _one_edit_apart(token, word)}
