@@ -2,7 +2,7 @@ import hashlib
 
 import streamlit as st
 
-from engine.content import load_steps, render
+from engine.content import load_steps, render, variants
 from engine.data import DataError
 from engine.study import Dataset, Study
 from engine.tradeoffs import changed_knobs
@@ -182,16 +182,20 @@ def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
         bind="query-params",
         label_visibility="collapsed",
     )
-    step = steps[titles.index(chosen)]
-    with st.spinner("Running the variants this step quotes…", show_time=True):
-        text = render(step.body, study, result, lambda cfg: runs.run_config(study, cfg, seed, data))
+    position = titles.index(chosen)
+    step = steps[position]
+    quoted = variants(step.body, study, result.config)
+    runs.run_all(study, quoted, seed, data, "Running the variants this step quotes")
+    text = render(step.body, study, result, lambda cfg: runs.run_config(study, cfg, seed, data))
+    # While this step is read, the steps after it get their variants run (once per configuration).
+    ahead = [cfg for later in steps[position + 1 :] for cfg in variants(later.body, study, result.config)]
+    runs.warm_ahead(study, runs.run_key(result, data), ahead, seed, data)
     anchor = f"{study.id}-step"
     st.subheader(step.title, anchor=anchor)
     if moves := st.session_state.pop(f"{study.id}.stepped", 0):
         scroll_to(anchor, moves)
     st.markdown(text)
     st.caption("Every number on this page comes from the live system with your current knobs.")
-    position = titles.index(chosen)
     back, forward = st.columns(2)
     if position > 0:
         back.button(f"← {titles[position - 1]}", on_click=go_to_step, args=(study, titles[position - 1]))

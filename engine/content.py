@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.graph import format_latency
+from engine.knobs import validate_config
 from engine.result import RunResult
 from engine.study import Study
 
@@ -40,6 +41,22 @@ def load_steps(study: Study, name: str = "walkthrough.md") -> list[Step]:
     return steps
 
 
+def variants(text: str, study: Study, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The configurations `text` quotes besides `config` itself, validated, each once, in order of
+    appearance: what rendering it will run."""
+    found: list[dict[str, Any]] = []
+    for match in PLACEHOLDER.finditer(text):
+        if match.group(2):
+            variant = validate_config(study.knobs, {**config, **_overrides(match.group(2))})
+            if variant != config and variant not in found:
+                found.append(variant)
+    return found
+
+
+def _overrides(variant: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in variant.replace(" ", "").split(","))
+
+
 def render(
     text: str,
     study: Study,
@@ -52,8 +69,7 @@ def render(
         name, variant = match.group(1), match.group(2)
         source = result
         if variant:
-            overrides = dict(part.split("=", 1) for part in variant.replace(" ", "").split(","))
-            source = run_variant({**result.config, **overrides})
+            source = run_variant({**result.config, **_overrides(variant)})
         if name.startswith("config."):
             return str(source.config[name.removeprefix("config.")])
         if name.startswith("serving."):

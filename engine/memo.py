@@ -1,39 +1,159 @@
-"""A bounded, thread-safe memo for expensive pipeline steps (world generation, training).
+"""Bounded, thread-safe memos for expensive pipeline steps (world generation, training).
 
 Steps are keyed only on the knobs they depend on, so moving a post-processing knob reuses the trained
-models, and returning to a configuration already seen costs nothing."""
+models, and returning to a configuration already seen costs nothing.
+
+Every memo shares one byte budget (`MLSD_LAB_CACHE_MB`, default CACHE_MB): when their entries together
+outgrow it, the least recently used entry of any memo is dropped. A server's memory then stays bounded
+however many studies and configurations its sessions visit (each memo's `max_entries` alone let a
+server grow past 500 MB). A step asked for while another thread computes it waits for that result
+instead of computing it twice.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+import numpy as np
+import scipy.sparse as sp
+
 T = TypeVar("T")
+
+# The libraries a server imports take ~240 MB and Streamlit's sessions a few tens more: 200 MB of
+# memoised steps keeps a server with every study warm under 500 MB (bench/run.py measures it).
+CACHE_MB = 200
+
+_lock = threading.RLock()  # one lock for every memo and the budget: their operations are dict moves
+
+
+class Budget:
+    """The bytes held by every memo's entries, in one least-recently-used order."""
+
+    def __init__(self, limit_bytes: int):
+        self.limit_bytes = limit_bytes
+        self._order: OrderedDict[tuple[int, Hashable], tuple[Memo, int]] = OrderedDict()
+        self.held_bytes = 0
+
+    def used(self, memo: Memo, key: Hashable) -> None:
+        self._order.move_to_end((id(memo), key))
+
+    def add(self, memo: Memo, key: Hashable, size: int) -> None:
+        self._order[(id(memo), key)] = (memo, size)
+        self.held_bytes += size
+        while self.held_bytes > self.limit_bytes and len(self._order) > 1:
+            (_, oldest), (owner, _) = next(iter(self._order.items()))
+            owner._drop(oldest)
+
+    def forget(self, memo: Memo, key: Hashable) -> None:
+        _, size = self._order.pop((id(memo), key))
+        self.held_bytes -= size
+
+
+BUDGET = Budget(int(float(os.environ.get("MLSD_LAB_CACHE_MB", CACHE_MB)) * 2**20))
 
 
 class Memo:
-    def __init__(self, max_entries: int):
+    def __init__(self, max_entries: int, budget: Budget = BUDGET):
         self.max_entries = max_entries
+        self.budget = budget
         self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Event] = {}
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[return-value]
-        value = compute()  # outside the lock: other sessions keep running meanwhile
-        with self._lock:
-            self._items[key] = value
+        while True:
+            with _lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    self.budget.used(self, key)
+                    return self._items[key]  # type: ignore[return-value]
+                running = self._computing.get(key)
+                if running is None:
+                    running = self._computing[key] = threading.Event()
+                    break
+            running.wait()  # another thread computes it: take its result (or retry if it failed)
+        try:
+            value = compute()  # outside the lock: other sessions keep running meanwhile
+        finally:
+            with _lock:
+                self._computing.pop(key).set()
+        size = deep_size(value)
+        with _lock:
+            if key not in self._items:
+                self._items[key] = value
+                self.budget.add(self, key, size)
             while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+                self._drop(next(iter(self._items)))
         return value
 
+    def _drop(self, key: Hashable) -> None:
+        with _lock:
+            del self._items[key]
+            self.budget.forget(self, key)
+
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        with _lock:
+            for key in list(self._items):
+                self._drop(key)
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+SPARSE_PARTS = ("data", "indices", "indptr", "row", "col")
+_NOT_DATA = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+SAMPLED = 256  # elements sized of a larger container, the rest estimated from them
+
+
+def deep_size(value: object) -> int:
+    """Bytes held by `value` and everything it refers to, each object counted once: array buffers
+    in full (a view counts its base once), containers and plain objects through their contents. A
+    container of more than SAMPLED elements is estimated from SAMPLED of them, evenly spaced: walking
+    every dict of a networkx graph took 1.5 s for one 5,000-user network."""
+    seen: set[int] = set()
+    total = 0.0
+    stack: list[tuple[object, float]] = [(value, 1.0)]
+    while stack:
+        item, weight = stack.pop()
+        if id(item) in seen or isinstance(item, _NOT_DATA):
+            continue
+        seen.add(id(item))
+        if isinstance(item, np.ndarray):
+            if isinstance(item.base, np.ndarray):
+                stack.append((item.base, weight))
+            else:
+                total += weight * item.nbytes
+            continue
+        total += weight * sys.getsizeof(item, 64)
+        if isinstance(item, str | bytes | int | float | bool | complex) or item is None:
+            continue
+        if sp.issparse(item):
+            parts = [getattr(item, name) for name in SPARSE_PARTS if hasattr(item, name)]
+        elif isinstance(item, dict):
+            parts = [*item.keys(), *item.values()]
+        elif isinstance(item, list | tuple | set | frozenset):
+            parts = list(item)
+        elif hasattr(item, "memory_usage") and hasattr(item, "to_numpy"):  # pandas
+            total += weight * int(np.sum(item.memory_usage(deep=True)))
+            continue
+        else:
+            parts = _attributes(item)
+        if len(parts) > SAMPLED:
+            weight *= len(parts) / SAMPLED
+            parts = parts[:: len(parts) // SAMPLED][:SAMPLED]
+        stack.extend((part, weight) for part in parts)
+    return int(total)
+
+
+def _attributes(item: object) -> list[object]:
+    attributes = list(getattr(item, "__dict__", {}).values())
+    for cls in type(item).__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            if hasattr(item, name):
+                attributes.append(getattr(item, name))
+    return attributes

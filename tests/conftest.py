@@ -12,9 +12,10 @@ import pytest
 @pytest.fixture(scope="session", autouse=True)
 def isolated_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab-data")
-    saved = {k: os.environ.get(k) for k in ("MLSD_LAB_DB", "MLSD_LAB_DATA")}
+    saved = {k: os.environ.get(k) for k in ("MLSD_LAB_DB", "MLSD_LAB_DATA", "MLSD_LAB_WARM_AHEAD")}
     os.environ["MLSD_LAB_DB"] = f"sqlite:///{root / 'lab.db'}"
     os.environ["MLSD_LAB_DATA"] = str(root)
+    os.environ["MLSD_LAB_WARM_AHEAD"] = "0"  # no walkthrough warming behind tests that have ended
     yield root
     for key, value in saved.items():
         if value is None:

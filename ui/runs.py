@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import threading
+import time
 from typing import Any
 
 import streamlit as st
@@ -12,6 +15,8 @@ import engine
 from engine.knobs import validate_config
 from engine.result import RunResult
 from engine.study import Dataset, Study
+
+SLOW_S = 0.3  # a run slower than this gets a progress bar for the rest
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -47,6 +52,59 @@ def _freeze_new_imports() -> None:
         _modules_frozen = len(sys.modules)
         gc.collect()
         gc.freeze()
+
+
+def run_all(study: Study, configs: list[dict[str, Any]], seed: int, data: Dataset | None, what: str) -> None:
+    """Run `configs` (cached ones return at once), with a progress bar once one of them is slow."""
+    bar = None
+    for done, config in enumerate(configs, start=1):
+        start = time.perf_counter()
+        run_config(study, config, seed, data)
+        if bar is None and time.perf_counter() - start > SLOW_S and done < len(configs):
+            bar = st.progress(0.0)
+        if bar is not None:
+            bar.progress(done / len(configs), text=f"{what}: {done} of {len(configs)}")
+    if bar is not None:
+        bar.empty()
+
+
+class Warmer:
+    """Runs configurations in a background thread, so what the learner reads next is ready when
+    they get there; cancelled when they move on (their knobs change), so no stale work competes
+    with the next repaint. Steps are memoised with a single flight, so a run the page asks for
+    meanwhile waits for the one in progress instead of training twice."""
+
+    def __init__(self, study: Study, configs: list[dict[str, Any]], seed: int, data: Dataset | None):
+        self._cancelled = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(study, configs, seed, data), daemon=True, name="warmer"
+        )
+        self._thread.start()
+
+    def _run(self, study, configs, seed, data) -> None:
+        for config in configs:
+            if self._cancelled.is_set():
+                return
+            try:
+                run_config(study, config, seed, data)
+            except Exception:  # noqa: BLE001 - the page runs it again and shows what went wrong
+                return
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+
+def warm_ahead(study: Study, token: tuple, configs: list[dict[str, Any]], seed: int, data) -> None:
+    """Warm `configs` in the background for this session, once per `token` (what they were
+    derived from); a warmer started for another token is cancelled. MLSD_LAB_WARM_AHEAD=0 turns
+    it off (the page tests, whose sessions end at once, would leave it working behind them)."""
+    key = f"{study.id}.warmer"
+    current = st.session_state.get(key)
+    if current is not None and current[0] == token or os.environ.get("MLSD_LAB_WARM_AHEAD") == "0":
+        return
+    if current is not None:
+        current[1].cancel()
+    st.session_state[key] = (token, Warmer(study, configs, seed, data))
 
 
 def run_key(result: RunResult, data: Dataset | None) -> tuple:

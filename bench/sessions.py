@@ -1,0 +1,138 @@
+"""One server for a class: its memory with every study warm, memory per extra session, and the warm
+repaint while many sessions move sliders in turn.
+
+Run from the repository root: `python bench/sessions.py [--sessions 20] [--rounds 3]`. Writes the
+"sessions" key of bench/results.json. Targets: server RSS <= 500 MB with every study warm (the
+memos' shared byte budget, engine/memo.py, holds it); with 20 sessions moving sliders in turn, no
+errors and a warm repaint p95 <= 300 ms.
+
+Every study is made warm the way a class would: its defaults, then several new configurations of a
+knob that retrains (so the memos fill and the budget has to drop entries), then its walkthrough."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import RUN_FINISHED, VALUE_SHOWN, _rss_mb, percentile  # noqa: E402  bench/run.py
+
+import engine  # noqa: E402
+from tests.e2e.harness import launch_browser, press_slider, slider, start_server, wait_for_app  # noqa: E402
+
+# Per study: a knob whose new values retrain, pressed to the right a few times.
+RETRAINING_KNOB = {
+    "recommendation": "World: behavioural noise",
+    "fraud": "Label delay",
+    "search": "BM25 k1 (term saturation)",
+    "pymk": "Friends-of-friends cap per user",
+}
+NEW_CONFIGURATIONS = 4
+
+
+def open_study(page, url: str, study_id: str, view: str = "") -> None:
+    query = f"&{study_id}.view={view}" if view else ""
+    page.goto(f"{url}/study?study={study_id}{query}")
+    page.get_by_role("heading", name=engine.get_study(study_id).question).wait_for(timeout=120_000)
+    wait_for_app(page, timeout=300_000)
+
+
+def warm_every_study(page, url: str) -> dict:
+    """Each study's defaults, new configurations, then its walkthrough's first two steps; the RSS
+    after each study and the seconds it took."""
+    figures = {}
+    for study in engine.list_studies():
+        start = time.perf_counter()
+        open_study(page, url, study.id)
+        for _ in range(NEW_CONFIGURATIONS):
+            press_slider(page, RETRAINING_KNOB[study.id], "ArrowRight")
+        open_study(page, url, study.id, "Walkthrough")
+        page.get_by_role("button", name="2.").last.click()
+        wait_for_app(page, timeout=300_000)
+        figures[study.id] = {"rss_mb": _rss_mb(PROC.pid), "seconds": time.perf_counter() - start}
+        print(study.id, figures[study.id], flush=True)
+    return figures
+
+
+def sessions_in_turn(browser, url: str, sessions: int, rounds: int) -> dict:
+    """`sessions` pages on the recommendation study; the memory each adds; then, round after round,
+    each presses the candidate-pool slider in turn (configurations every session has warmed) and
+    the time to the repainted metric is recorded, with any error shown."""
+    before = _rss_mb(PROC.pid)
+    pages = []
+    for _ in range(sessions):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        open_study(page, url, "recommendation")
+        for key in ("End", "Home"):  # warm both positions in this session's history
+            press_slider(page, "Candidate pool N", key)
+        pages.append(page)
+    after = _rss_mb(PROC.pid)
+    times, errors = [], 0
+    for round_ in range(rounds):
+        key = "End" if round_ % 2 == 0 else "Home"
+        for page in pages:
+            label = "Candidate recall@N"
+            card = page.get_by_test_id("stMetric").filter(has_text=label)
+            shown = card.get_by_test_id("stMetricValue").inner_text()
+            handle = slider(page, "Candidate pool N")
+            handle.focus()
+            start = time.perf_counter()
+            handle.press(key)
+            page.wait_for_function(VALUE_SHOWN, arg=[label, shown], polling="raf", timeout=60_000)
+            page.wait_for_function(RUN_FINISHED, polling="raf", timeout=60_000)
+            times.append((time.perf_counter() - start) * 1000)
+            errors += page.get_by_test_id("stException").count()
+    return {
+        "sessions": sessions,
+        "rss_before_mb": before,
+        "rss_after_mb": after,
+        "mb_per_extra_session": (after - before) / sessions,
+        "repaint_ms_p50": percentile(times, 50),
+        "repaint_ms_p95": percentile(times, 95),
+        "repaints": len(times),
+        "errors": errors,
+    }
+
+
+def main() -> None:
+    global PROC
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {}
+    log = Path(tempfile.mkdtemp()) / "streamlit.log"
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        PROC, url = start_server(log)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            results["every_study_warm"] = warm_every_study(page, url)
+            results["rss_every_study_warm_mb"] = _rss_mb(PROC.pid)
+            page.close()
+            results["in_turn"] = sessions_in_turn(browser, url, args.sessions, args.rounds)
+            results["rss_end_mb"] = _rss_mb(PROC.pid)
+        finally:
+            browser.close()
+            PROC.terminate()
+            PROC.wait(timeout=10)
+    path = ROOT / "bench" / "results.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    stored["sessions"] = results
+    path.write_text(json.dumps(stored, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+PROC = None
+
+if __name__ == "__main__":
+    main()
