@@ -13,7 +13,7 @@ from engine.interview.export import minutes, to_markdown
 from engine.interview.scoring import DimensionScore, grade, score, verdict
 from engine.interview.script import Script
 from engine.interview.store import Attempt, Store
-from ui import plots
+from ui import plots, runs
 from ui.interview import run_design
 
 REACHED_SECONDS = 10  # a step visited for less than this, with no answer, was never really reached
@@ -161,6 +161,10 @@ def paths_not_taken(script: Script, attempt: Attempt) -> None:
     )
     key = f"{attempt.id}.alternatives"
     if not st.session_state.get(key):
+        # Run them in the background while the scores above are read: the button is then quick.
+        configs = []
+        alternatives(script, attempt.choices, lambda config: configs.append(config))
+        runs.warm_ahead(script.study, ("alternatives", attempt.id), configs, attempt.seed, None)
         st.button(
             f"Run them ({runs_needed} configurations)",
             icon=":material/play_arrow:",
