@@ -158,17 +158,11 @@ def lab(study: Study, result, baseline, touched: list[str], data: Dataset | None
     views.ranges_caption(study, result)
     views.architecture_panel(study, result, touched)
     views.study_panels(study, result, None if same or elsewhere else baseline)
-    chart, table = st.columns(2, gap="medium")
-    with chart:
-        st.markdown("**Quality against cost, every configuration tried in this world**")
-        views.pareto_chart(study, runs.same_world(study, current), current, pinned)
-    with table:
-        st.markdown("**All metrics: baseline (A) and current (B)**")
-        st.dataframe(
-            views.compare_table(study, baseline, result),
-            height=340,
-            column_config={"": st.column_config.TextColumn(width="medium")},
-        )
+    # One above the other: side by side, the table's A, B and B − A columns were cut at 1,280 px.
+    st.markdown("**Quality against cost, every configuration tried in this world**")
+    views.pareto_chart(study, runs.same_world(study, current), current, pinned)
+    st.markdown("**All metrics: baseline (A) and current (B)**")
+    st.dataframe(views.compare_table(study, baseline, result, comparable=not elsewhere), height=340)
 
 
 def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
@@ -254,7 +248,13 @@ def compare(study: Study, data: Dataset | None) -> None:
     left, right = st.columns(2)
     a = left.selectbox("Configuration A", keys, index=0, format_func=label.get)
     b = right.selectbox("Configuration B", keys, index=len(keys) - 1, format_func=label.get)
-    st.table(views.compare_table(study, tried[a], tried[b]))
+    comparable = runs.world(study, a) == runs.world(study, b)
+    st.table(views.compare_table(study, tried[a], tried[b], comparable))
+    if not comparable:
+        st.caption(
+            "A and B were measured in different worlds: every metric moves with the world, so no "
+            "change is shown."
+        )
 
 
 study = pick_study()

@@ -215,9 +215,10 @@ def describe(study: Study, config: dict) -> str:
     return ", ".join(changes) or "defaults"
 
 
-def compare_table(study: Study, left: RunResult, right: RunResult):
+def compare_table(study: Study, left: RunResult, right: RunResult, comparable: bool = True):
     """Two configurations side by side: the knobs that differ, then every metric with its change,
-    the change coloured by whether it is better (green) or worse (red), none inside the noise."""
+    the change coloured by whether it is better (green) or worse (red), none inside the noise. Runs
+    of two worlds (`comparable` False) show no change: every metric moves with the world."""
     rows, colours = [], []
     for knob_id in changed_knobs(left.config, right.config):
         knob = study.knob(knob_id)
@@ -232,7 +233,7 @@ def compare_table(study: Study, left: RunResult, right: RunResult):
         colours.append("")
     for spec in study.metrics:
         a, b = left.metrics[spec.key], right.metrics[spec.key]
-        delta = spec.format_delta(b, a, right.noise_against(left, spec.key)) or ""
+        delta = (spec.format_delta(b, a, right.noise_against(left, spec.key)) or "") if comparable else ""
         rows.append({"": spec.label, "A": spec.format(a), "B": spec.format(b), "B − A": delta})
         moved = delta not in ("", NO_CHANGE)
         better = moved and delta.startswith("+") == spec.higher_is_better

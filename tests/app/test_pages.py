@@ -228,6 +228,11 @@ def test_a_baseline_from_another_world_is_not_compared():
     assert not at.exception
     assert all(not m.delta for m in at.metric)  # no +/- against a run of a bigger world
     assert any("measured in another world (Data scale 1x → 0.5x)" in c.value for c in at.caption)
+    assert set(at.dataframe[0].value["B − A"]) == {""}  # nor in the table of all metrics
+    at.segmented_control(key="recommendation.view").set_value("Compare").run()
+    assert set(at.table[0].value["B − A"]) == {""}
+    assert any("measured in different worlds" in c.value for c in at.caption)
+    at.segmented_control(key="recommendation.view").set_value("Trade-off lab").run()
     at.button[0].click().run()  # pin this world's configuration: comparisons resume
     at.slider(key="recommendation.candidates").set_value(400).run()
     assert metric(at, "Candidate recall@N").delta.startswith("+")
