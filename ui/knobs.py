@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Any
 
 import streamlit as st
@@ -39,12 +38,21 @@ def current_config(study: Study) -> dict[str, Any]:
         key = widget_key(study, knob)
         if key in st.session_state:
             values[knob.id] = _from_widget(knob, st.session_state[key])
-            continue
-        try:
-            values[knob.id] = knob.validate(st.query_params.get(key, knob.default))
-        except KnobError:
-            values[knob.id] = knob.default
+        else:
+            values[knob.id], _ = _from_link(study, knob)
     return values
+
+
+def _from_link(study: Study, knob: Knob) -> tuple[Any, str | None]:
+    """The value a shared link gives `knob` (its default when the link names none, or names one the
+    knob cannot take) and, for the latter, what was wrong, for the user."""
+    raw = st.query_params.get(widget_key(study, knob))
+    if raw is None:
+        return knob.default, None
+    try:
+        return knob.validate(raw), None
+    except KnobError:
+        return knob.default, f"{knob.label} = `{raw}` (expected {knob.describe_range()})"
 
 
 def _widget(knob: Knob, key: str, help_text: str, disabled: bool) -> Any:
@@ -82,10 +90,9 @@ def _spell_switches_as_buttons(study: Study) -> None:
     sets the button it means: the bound widget itself reads only "on" or "off"."""
     for knob in study.knobs:
         key = widget_key(study, knob)
-        raw = st.query_params.get(key)
-        if knob.is_switch and raw not in (None, *SWITCH_OPTIONS) and key not in st.session_state:
-            with suppress(KnobError):  # a value no knob takes: link_warning says so
-                st.session_state[key] = _to_widget(knob, knob.validate(raw))
+        value, problem = _from_link(study, knob)
+        if knob.is_switch and not problem and st.query_params.get(key) not in (None, *SWITCH_OPTIONS):
+            st.session_state.setdefault(key, _to_widget(knob, value))
 
 
 def reset_knobs(study: Study) -> None:
@@ -100,16 +107,7 @@ def link_warning(study: Study) -> None:
     the widgets rewrite the URL with the values they use."""
     key = f"{study.id}.link_problems"
     if key not in st.session_state:
-        problems = []
-        for knob in study.knobs:
-            raw = st.query_params.get(widget_key(study, knob))
-            if raw is None:
-                continue
-            try:
-                knob.validate(raw)
-            except KnobError:
-                problems.append(f"{knob.label} = `{raw}` (expected {knob.describe_range()})")
-        st.session_state[key] = problems
+        st.session_state[key] = [problem for k in study.knobs if (problem := _from_link(study, k)[1])]
     if st.session_state[key]:
         st.warning(
             "This link asked for values the knobs cannot take, so their defaults are used: "
