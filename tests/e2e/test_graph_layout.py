@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import engine
 from engine import palette
 from tests.e2e.harness import wait_for_app
 
@@ -28,7 +29,7 @@ def _overlaps(boxes: list[list[float]]) -> list[tuple[int, int]]:
     return pairs
 
 
-@pytest.mark.parametrize("study", ["recommendation", "fraud", "search"])
+@pytest.mark.parametrize("study", [s.id for s in engine.list_studies()])
 @pytest.mark.parametrize("size", [(1280, 800), (400, 900)])
 def test_stage_boxes_do_not_overlap(app_url, browser, study, size):
     page = browser.new_context(viewport={"width": size[0], "height": size[1]}).new_page()
