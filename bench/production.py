@@ -3,9 +3,9 @@ concurrency 1 and 16, its HTTP + JSON overhead over the in-process time per requ
 its ratio to online; the run-to-run spread of the same design's latency (the noise floor the study
 pages use); and the study page's warm repaint while a load test runs against an endpoint.
 
-Run from the repository root: `python bench/production.py [--only-noise]`. Writes the "production"
-key of bench/results.json. Targets: HTTP + JSON overhead <= 1 ms at c=1; warm repaint p95 <= 150 ms
-during a load test."""
+Run from the repository root: `python bench/production.py [--only-noise] [--study ID ...]`. Writes the
+"production" key of bench/results.json (a `--study` run updates that study's figures only). Targets:
+HTTP + JSON overhead <= 1 ms at c=1; warm repaint p95 <= 150 ms during a load test."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ from engine.serving.registry import Registry  # noqa: E402
 STUDIES = [s.id for s in engine.list_studies() if s.serving]
 
 
-def endpoint_figures(registry: Registry, requests: int) -> dict:
+def endpoint_figures(registry: Registry, requests: int, studies: list[str]) -> dict:
     out = {}
-    for study in STUDIES:
+    for study in studies:
         model = registry.register(study, {}, 0)
         predictor = registry.load(model)
         traffic = predictor.traffic(2000, seed=0)
@@ -60,11 +60,11 @@ def endpoint_figures(registry: Registry, requests: int) -> dict:
     return out
 
 
-def run_to_run(runs: int = 8) -> dict:
+def run_to_run(studies: list[str], runs: int = 8) -> dict:
     """The same design run `runs` times in one process after a warm-up run: the largest relative
     distance of a run's latency from the median, per study."""
     out = {}
-    for study in STUDIES:
+    for study in studies:
         key = next(m.key for m in engine.get_study(study).metrics if m.unit == "ms" and not m.deterministic)
         engine.run(study, {}, 0)
         values = np.array([engine.run(study, {}, 0).metrics[key] for _ in range(runs)])
@@ -132,7 +132,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--only-noise", action="store_true")
+    parser.add_argument("--study", action="append", choices=STUDIES, help="only this study (repeatable)")
     args = parser.parse_args()
+    studies = args.study or STUDIES
     tmp = Path(tempfile.mkdtemp())
     os.environ["MLSD_LAB_DB"] = f"sqlite:///{tmp / 'bench.db'}"
     os.environ["MLSD_LAB_DATA"] = str(tmp)
@@ -140,9 +142,9 @@ def main() -> None:
     path = ROOT / "bench" / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     figures = results.setdefault("production", {})
-    figures["run_to_run_latency"] = run_to_run()
+    figures.setdefault("run_to_run_latency", {}).update(run_to_run(studies))
     if not args.only_noise:
-        figures["endpoint"] = endpoint_figures(registry, args.requests)
+        figures.setdefault("endpoint", {}).update(endpoint_figures(registry, args.requests, studies))
         figures["warm_repaint_ms_during_load_test"] = repaint_under_load(args.repeats, registry)
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
