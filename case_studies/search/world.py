@@ -89,51 +89,23 @@ FEATURES = [
     "foldable", "rechargeable", "ergonomic", "adjustable", "insulated", "breathable", "reversible",
     "padded", "organic", "handmade", "rugged", "quiet", "magnetic", "solar", "deluxe", "slimline",
 ]
-# fmt: on
 FILLER = [
-    "great",
-    "quality",
-    "design",
-    "everyday",
-    "value",
-    "new",
-    "best",
-    "style",
-    "classic",
-    "modern",
-    "comfortable",
-    "reliable",
+    "great", "quality", "design", "everyday", "value", "new", "best", "style", "classic", "modern",
+    "comfortable", "reliable",
 ]
 # Words shoppers add that say nothing about the product; "best" and "new" also fill descriptions.
 SHOPPER_WORDS = ["cheap", "sale", "gift", "deal", "men", "women", "kids", "best", "new", "nice"]
+SYLLABLES = [
+    "ka", "lo", "mi", "zu", "ter", "van", "dor", "eli", "sa", "ro", "nex", "qui", "pal", "tek", "mo",
+    "ri", "ba", "zen", "ul", "fa",
+]
+# fmt: on
 BRANDS_PER_CATEGORY = 6  # at scale 1, as are the brand pool and the new line's brands
 BRAND_POOL = 40  # brands sell in several categories, so a brand alone does not pin the product
-SYLLABLES = [
-    "ka",
-    "lo",
-    "mi",
-    "zu",
-    "ter",
-    "van",
-    "dor",
-    "eli",
-    "sa",
-    "ro",
-    "nex",
-    "qui",
-    "pal",
-    "tek",
-    "mo",
-    "ri",
-    "ba",
-    "zen",
-    "ul",
-    "fa",
-]
 BASE_DOCS = 3000
 ACCESSORY_SHARE = 0.25  # listings that are accessories
-PARENT_WORDS = 2  # of those, the ones an accessory's description uses
 CONTEXT_WORDS = 4  # of its category's five that a product's description uses
+PARENT_WORDS = 2  # of those, the ones an accessory's description uses
 SYNONYM_LISTING_SHARE = 0.4  # listings that use a synonym instead of the canonical name
 # Where a listing states its colour (and, independently, its feature): title, description, nowhere.
 STATED_IN = (0.5, 0.3, 0.2)
