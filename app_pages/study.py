@@ -215,10 +215,12 @@ def try_it(study: Study, config: dict, seed: int, data: Dataset | None) -> None:
     if not text.strip():
         st.caption("Type something to send it through the system.")
         return
-    for heading, output in probe.run(config, seed, data, text):
+    for index, (heading, output) in enumerate(probe.run(config, seed, data, text)):
         st.markdown(f"**{heading}**")
         if isinstance(output, str):
             st.markdown(output)  # built by the study from its own tokens: markdown-safe
+        elif isinstance(output, dict):
+            st.echarts_chart(output, height=420, key=f"{study.id}.probe_chart{index}", alt=heading)
         else:
             st.dataframe(output)
     st.caption("Your knobs apply: move one and the same input goes through the changed system.")

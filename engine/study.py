@@ -99,7 +99,7 @@ class Probe:
     """Something a learner types (a search query, say) to see what each stage makes of it.
 
     `run(config, seed, data, text)` returns (heading, output) pairs in stage order; an output is a
-    pandas DataFrame or a line of text."""
+    pandas DataFrame, a line of text or a chart (an ECharts option, a dict)."""
 
     label: str
     placeholder: str

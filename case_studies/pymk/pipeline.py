@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from case_studies.pymk import candidates as cg
-from case_studies.pymk import ranking
+from case_studies.pymk import ego, ranking
 from case_studies.pymk.choices import HEURISTICS, LEARNED
 from case_studies.pymk.evaluation import SLATE, acceptance, per_user_scores
 from case_studies.pymk.network import Prepared, adjacency_bytes, prepare
@@ -364,10 +364,17 @@ def probe(config: dict[str, Any], seed: int, data, text: str) -> list[tuple[str,
     counts = Counter(cg.SOURCE_NAMES[s] for s in cands.source)
     by_source = ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
     friends = prep.live.degree(user)
+    befriended = prep.targets.get(user, set())
+    drawn = min(friends, ego.MAX_FRIENDS)
     return [
         (
             "User",
             f"User {prep.labels[user]}: {friends} friends before the cut, {_attributes_line(prep, user)}",
+        ),
+        (
+            f"Neighbourhood: {drawn} of {friends} friends and the {final.size} suggestions, linked by who "
+            "knows whom",
+            ego.ego_option(prep.live, user, final, befriended, prep.labels),
         ),
         (f"Candidates: {cands.ids.size} ({by_source})", frame.head(50)),
         (f"Suggestions after ranking ({config['ranker']}) and post-processing", shown),

@@ -244,5 +244,7 @@ def test_pymk_try_it_shows_a_users_candidates_and_the_ranked_list():
     at.text_input(key="pymk.probe").input("42").run()
     assert not at.exception
     assert len(at.dataframe) >= 2  # candidates by source, and the suggestions shown
+    ego = at.get("echarts_chart")[-1].proto  # the user's neighbourhood, drawn
+    assert '"name": "42"' in ego.spec or '"name":"42"' in ego.spec
     at.text_input(key="pymk.probe").input("not a user").run()
     assert not at.exception  # a bad id gets a message, not a traceback
