@@ -248,7 +248,7 @@ METRICS = (
     ),
     MetricSpec(
         "acceptance_rate",
-        "Acceptance rate (simulated)",
+        "Simulated acceptance",
         "business",
         ".1%",
         "Mean chance a shown suggestion is accepted, from the world's true friendship-formation rule "
