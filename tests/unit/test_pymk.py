@@ -120,10 +120,14 @@ def test_moving_a_post_processing_knob_reuses_the_trained_system():
     assert spread.metrics["candidate_recall"] == metrics()["candidate_recall"]  # same pools
 
 
-def test_the_probe_shows_candidates_by_source_and_the_final_list():
+def test_the_probe_shows_the_neighbourhood_candidates_by_source_and_the_final_list():
     sections = STUDY.probe.run(STUDY.defaults(), 0, None, "42")
-    assert [heading.split(":")[0] for heading, _ in sections][:2] == ["User", "Candidates"]
-    candidates, final = sections[1][1], sections[2][1]
+    assert [heading.split(":")[0] for heading, _ in sections][:3] == ["User", "Neighbourhood", "Candidates"]
+    ego, candidates, final = sections[1][1], sections[2][1], sections[3][1]
+    nodes = ego["series"][0]["data"]
+    roles = [node["category"] for node in nodes]
+    assert roles.count(0) == 1 and roles.count(2) + roles.count(3) == len(final)  # the user, the row
+    assert {node["name"] for node in nodes if node["category"] >= 2} == {str(v) for v in final.candidate}
     assert {"candidate", "source", "common_neighbours", "adamic_adar"} <= set(candidates.columns)
     assert 0 < len(final) <= 10 and "became friends" in final.columns
     missing = STUDY.probe.run(STUDY.defaults(), 0, None, "nobody")
