@@ -326,8 +326,7 @@ def batch_view(study: Study, registry: Registry) -> None:
     if not clicked and f"{study.id}.batch.{model.version}" not in st.session_state:
         st.caption("The batch job scores the whole population with the same artifact the endpoint serves.")
         return
-    with st.spinner("Scoring the population…", show_time=True):
-        job = prod.batch_job(study.id, model.version, model.sha256, predictor)
+    job = prod.batch_profile(study.id, model.version, model.sha256, predictor).to_dict()
     st.session_state[f"{study.id}.batch.{model.version}"] = True
     online_rps = 1000 / job["online_ms"]
     rates = {"batch job": job["rows_per_s"], "online, in process": online_rps}
@@ -380,10 +379,9 @@ def capacity_view(study: Study, registry: Registry) -> None:
     predictor = prod.predictor(study.id, model.version, model.sha256, registry, model)
     last = st.session_state.get(f"{study.id}.loadtest")
     levels = last["levels"] if last and last["version"] == model.version else ()
-    job = prod.batch_job(study.id, model.version, model.sha256, predictor)
-    hit_rate = job["hit_rate"]
+    profile = prod.batch_profile(study.id, model.version, model.sha256, predictor)
     measured = _measured(
-        study.id, model.version, model.sha256, inputs, tuple(levels), hit_rate, study, model, predictor
+        study.id, model.version, model.sha256, inputs, tuple(levels), study, model, predictor, profile
     )
     lines = capacity.plan(inputs, measured)
     st.dataframe(
@@ -428,8 +426,8 @@ def _figure(value: float) -> str:
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring this version…")
-def _measured(study_id, version, sha256, inputs, levels, hit_rate, _study, _model, _predictor):
-    return sizing.measure(_study, _model, _predictor, inputs, levels, hit_rate)
+def _measured(study_id, version, sha256, inputs, levels, _study, _model, _predictor, _profile):
+    return sizing.measure(_study, _model, _predictor, inputs, levels, _profile)
 
 
 study = pick_study()

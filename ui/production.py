@@ -4,12 +4,12 @@ the plotly charts (drawn once per action, so plotly's per-chart cost is paid onc
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from engine import palette
+from engine.memo import Memo
 from engine.serving import batch, process
 from engine.serving.loadtest import Level, knee
 from engine.serving.registry import ModelVersion, Registry
@@ -118,7 +118,19 @@ def batch_vs_online(rows_per_s: dict[str, float]) -> go.Figure:
     return layout(fig, "rows (requests) per second, log scale", "")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def batch_job(study_id: str, version: int, sha256: str, _predictor) -> dict[str, Any]:
-    """The batch job, its replay against live traffic, and in-process online time per request."""
-    return batch.profile(_predictor).to_dict()
+_profiles = Memo(max_entries=16)
+
+
+def batch_profile(study_id: str, version: int, sha256: str, predictor) -> batch.Profile:
+    """The batch job, its replay against live traffic, and in-process online time per request, once
+    per version, behind a progress bar (a study's whole population can take a minute)."""
+
+    def measure() -> batch.Profile:
+        bar = st.progress(0.0, text="Scoring the population…")
+        profile = batch.profile(
+            predictor, lambda share: bar.progress(share, text=f"Scoring the population: {share:.0%}")
+        )
+        bar.empty()
+        return profile
+
+    return _profiles.get((study_id, version, sha256), measure)

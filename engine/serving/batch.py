@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +35,15 @@ class BatchRun:
         }
 
 
-def run_batch(predictor: Predictor) -> BatchRun:
+def run_batch(predictor: Predictor, progress: Callable[[float], None] | None = None) -> BatchRun:
+    """Score the whole batch population in chunks; `progress(share done)` after each chunk."""
     requests = predictor.batch_requests()
     began = time.perf_counter()
     answers = []
     for start in range(0, len(requests), CHUNK):
         answers.extend(predictor.predict(requests[start : start + CHUNK]))
+        if progress is not None:
+            progress(min(start + CHUNK, len(requests)) / len(requests))
     seconds = time.perf_counter() - began
     table = {predictor.batch_key(r): a for r, a in zip(requests, answers, strict=True)}
     table.pop(None, None)
@@ -110,8 +114,8 @@ class Profile:
         return {**self.__dict__, "batch_speedup": self.batch_speedup}
 
 
-def profile(predictor: Predictor) -> Profile:
-    job = run_batch(predictor)
+def profile(predictor: Predictor, progress: Callable[[float], None] | None = None) -> Profile:
+    job = run_batch(predictor, progress)
     replayed = replay(predictor, job, predictor.traffic(2000, seed=1))
     online, noise = online_ms(predictor, predictor.traffic(100, seed=2))
     return Profile(

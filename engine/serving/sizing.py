@@ -8,29 +8,27 @@ from engine.serving import capacity
 from engine.study import run
 
 
-def measure(study, model, predictor, inputs: capacity.Inputs, levels=(), hit_rate: float | None = None):
+def measure(study, model, predictor, inputs: capacity.Inputs, levels=(), profile=None) -> capacity.Measured:
     """What a plan needs, measured now: throughput per core (from a load test's levels when given,
-    else from in-process time per request), sizes and the batch job's time per row."""
-    traffic = predictor.traffic(200, seed=2)
-    per_request, _ = batch_job.online_ms(predictor, traffic, repeats=3)
+    else from in-process time per request), sizes and the batch job's time per row, from the
+    version's batch-against-online `profile` (measured here when not given)."""
+    profile = profile or batch_job.profile(predictor)
     meeting = [lv for lv in levels if lv.p99_ms <= inputs.slo_p99_ms and lv.errors == 0]
     if meeting:
         best = max(meeting, key=lambda lv: lv.rps)
         rps, source = best.rps, f"load test at c={best.concurrency}"
     else:
-        rps, source = 1000 / per_request, "in-process estimate"
-    job = batch_job.run_batch(predictor)
+        rps, source = 1000 / profile.online_ms, "in-process estimate"
     sizes = predictor.sizes()
-    hybrid = hybrid_share(study, model.config, model.seed, hit_rate)
     return capacity.Measured(
         rps_per_core=rps,
         source=source,
         model_bytes=sizes["model"],
         feature_bytes_fixed=sizes["features_fixed"],
         feature_bytes_per_user=sizes["features_per_user"],
-        batch_ms_per_row=job.seconds * 1000 / max(job.rows, 1),
+        batch_ms_per_row=profile.seconds * 1000 / max(profile.rows, 1),
         batch_rows=predictor.batch_rows(inputs.dau, inputs.requests_per_user),
-        hybrid_share=hybrid,
+        hybrid_share=hybrid_share(study, model.config, model.seed, profile.hit_rate),
     )
 
 

@@ -178,7 +178,9 @@ def test_batch_beats_online_per_row_by_more_than_ten_times_for_fraud(servers, re
 
 def test_recommendation_batch_beats_online_and_covers_known_users_only(registry, versions):
     predictor = registry.load(versions["recommendation"])
-    job = batch.run_batch(predictor)
+    shares = []
+    job = batch.run_batch(predictor, progress=shares.append)
+    assert len(shares) == -(-job.rows // batch.CHUNK) and shares == sorted(shares) and shares[-1] == 1.0
     online_ms, _ = batch.online_ms(predictor, predictor.traffic(100, seed=3), repeats=3)
     assert job.rows_per_s > 1.5 * 1000 / online_ms  # vectorised over users, without HTTP
     replay = batch.replay(predictor, job, predictor.traffic(2000, seed=4))
