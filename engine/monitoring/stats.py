@@ -17,12 +17,22 @@ EPSILON = 1e-4  # share given to an empty bin, so ln(c / r) stays finite
 
 
 def psi(reference: np.ndarray, current: np.ndarray, bins: int = PSI_BINS) -> float:
-    """Population stability index over the reference's quantile bins."""
+    """Population stability index over the reference's quantile bins. A value holding more than one
+    decile of the reference (a count of zero, a flag) gets a bin of its own: folded into a decile
+    bin, a feature 96 % zeros moving to 69 % read PSI 0.000."""
     reference, current = np.asarray(reference, float), np.asarray(current, float)
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
-    ref_share = _shares(np.searchsorted(edges, reference, side="right"), edges.size + 1)
-    cur_share = _shares(np.searchsorted(edges, current, side="right"), edges.size + 1)
+    edges, deciles = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]), return_counts=True)
+    masses = edges[deciles > 1]
+    ref_share = _shares(_bin_of(reference, edges, masses), edges.size + 1 + masses.size)
+    cur_share = _shares(_bin_of(current, edges, masses), edges.size + 1 + masses.size)
     return float(np.sum((cur_share - ref_share) * np.log(cur_share / ref_share)))
+
+
+def _bin_of(values: np.ndarray, edges: np.ndarray, masses: np.ndarray) -> np.ndarray:
+    """Bins (-inf, e0], (e0, e1], ... (e_last, inf), then one per mass point, for its exact value."""
+    index = np.searchsorted(edges, values, side="left")
+    at_mass = np.isin(values, masses)
+    return np.where(at_mass, edges.size + 1 + np.searchsorted(masses, values), index)
 
 
 def psi_categorical(reference: np.ndarray, current: np.ndarray) -> float:

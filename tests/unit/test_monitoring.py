@@ -126,3 +126,16 @@ def test_the_drift_command_registers_each_retrain_as_a_servable_version(capsys):
     assert all(a["decision"] in ("approve", "review", "block") for a in answers)
     assert cli.main(["drift", "fraud", "--scenario", "tornado"]) == 2
     assert "tornado" in capsys.readouterr().err
+
+
+def test_psi_sees_a_value_that_holds_most_of_the_reference_move():
+    """A feature that is mostly zero (a count, a share) moving off zero, or mostly at its maximum
+    moving down: folded into decile bins, either read PSI 0."""
+    rng = np.random.default_rng(0)
+    mostly_zero = np.where(rng.random(5000) < 0.96, 0.0, rng.random(5000))
+    fewer_zeros = np.where(rng.random(5000) < 0.69, 0.0, rng.random(5000))
+    assert stats.psi(mostly_zero, fewer_zeros) > 0.25
+    capped = np.where(rng.random(5000) < 0.9, 1.0, rng.random(5000))
+    less_capped = np.where(rng.random(5000) < 0.6, 1.0, rng.random(5000))
+    assert stats.psi(capped, less_capped) > 0.25
+    assert stats.psi(mostly_zero, np.where(rng.random(5000) < 0.96, 0.0, rng.random(5000))) < 0.1
