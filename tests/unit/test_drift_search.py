@@ -1,6 +1,6 @@
 """The search study's serving period: no drift stays quiet, a new product line costs clicks until a
-retrain indexes it (while the score barely moves), a seasonal shift moves the features; fast, seeded,
-and refused for uploads."""
+retrain indexes it (while the score barely moves), a seasonal shift moves the features; fast and
+seeded. Refusing uploads and bad days is tested for every study in test_monitoring."""
 
 import time
 
@@ -10,9 +10,7 @@ import pytest
 import engine
 from case_studies.search import drift
 from case_studies.search.pipeline import assemble
-from case_studies.search.upload import Collection
 from case_studies.search.world import add_product_line, generate_catalogue
-from engine.data import DataError
 from engine.monitoring.period import DAYS
 from engine.monitoring.stats import psi, psi_categorical
 
@@ -111,22 +109,3 @@ def test_the_product_line_is_appended_and_the_base_catalogue_untouched():
     assert extended.queries[: len(base.queries)] == base.queries
     vocabulary = assemble(CONFIG, 0, None)[0].prep.understanding.vocabulary
     assert {"drone", "quadcopter", "uav"}.isdisjoint(vocabulary)
-
-
-UPLOAD = Collection(generate_catalogue(0.5, 0), "upload", "an uploaded collection")
-
-
-@pytest.mark.parametrize(
-    "data, scenario, drift_day, message",
-    [
-        (UPLOAD, "new_product_line", DRIFT_DAY, "simulated world"),
-        (None, "earthquake", DRIFT_DAY, "none, new_product_line, seasonal_shift"),
-        (None, "new_product_line", 0, "1 to 27"),
-        (None, "new_product_line", DAYS, "1 to 27"),
-    ],
-)
-def test_refuses_uploads_unknown_scenarios_and_drift_days_outside_the_period(
-    data, scenario, drift_day, message
-):
-    with pytest.raises(DataError, match=message):
-        drift.build_period(CONFIG, 0, data, scenario, drift_day)
