@@ -2,7 +2,8 @@
 # Build: docker build -t mlsd-lab .   Run one with PostgreSQL: docker compose up (see compose.yaml).
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# Two malloc arenas: per-thread arenas kept freed memory a server could not reuse (engine/memo.py).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 MALLOC_ARENA_MAX=2
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends curl libgomp1 \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 lab

@@ -17,6 +17,7 @@ from engine.result import RunResult
 from engine.study import Dataset, Study
 
 SLOW_S = 0.3  # a run slower than this gets a progress bar for the rest
+WARMER = "warmer"  # the session's background warmer: (token, Warmer)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -96,15 +97,17 @@ class Warmer:
 
 def warm_ahead(study: Study, token: tuple, configs: list[dict[str, Any]], seed: int, data) -> None:
     """Warm `configs` in the background for this session, once per `token` (what they were
-    derived from); a warmer started for another token is cancelled. MLSD_LAB_WARM_AHEAD=0 turns
-    it off (the page tests, whose sessions end at once, would leave it working behind them)."""
-    key = f"{study.id}.warmer"
-    current = st.session_state.get(key)
+    derived from). A session warms one thing at a time: a warmer started for another token, or
+    another study, is cancelled (four studies' warmers at once held four studies' temporaries).
+    MLSD_LAB_WARM_AHEAD=0 turns it off (the page tests, whose sessions end at once, would leave it
+    working behind them)."""
+    current = st.session_state.get(WARMER)
+    token = (study.id, *token)
     if current is not None and current[0] == token or os.environ.get("MLSD_LAB_WARM_AHEAD") == "0":
         return
     if current is not None:
         current[1].cancel()
-    st.session_state[key] = (token, Warmer(study, configs, seed, data))
+    st.session_state[WARMER] = (token, Warmer(study, configs, seed, data))
 
 
 def run_key(result: RunResult, data: Dataset | None) -> tuple:

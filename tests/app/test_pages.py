@@ -91,7 +91,7 @@ def test_while_a_step_is_read_the_next_steps_variants_are_run_in_the_background(
     at.segmented_control(key="search.view").set_value("Walkthrough").run()
     radio = at.radio(key="search.step")
     radio.set_value(radio.options[3]).run()  # the model step: the later steps quote 4 variants
-    at.session_state["search.warmer"][1]._thread.join(timeout=300)
+    at.session_state["warmer"][1]._thread.join(timeout=300)
     warmed = len(runs)
     radio.set_value(radio.options[4]).run()
     assert not at.exception and "{{" not in " ".join(m.value for m in at.markdown)

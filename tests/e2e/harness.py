@@ -54,7 +54,12 @@ def start_server(
             "--browser.gatherUsageStats=false",
         ],
         cwd=ROOT,
-        env={**os.environ, "MLSD_LAB_DB": db_url, "MLSD_LAB_DATA": str(log_path.parent)},
+        env={
+            "MALLOC_ARENA_MAX": "2",  # as the README starts the app (see engine/memo.py)
+            **os.environ,
+            "MLSD_LAB_DB": db_url,
+            "MLSD_LAB_DATA": str(log_path.parent),
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
