@@ -32,6 +32,7 @@ class GraphView:
 
     graph: nx.Graph
     expand: dict[int, list[int]]  # the sampled friend list of each account above the high-degree cap
+    adjacency: sp.csr_matrix  # 0/1, node i's row is its friend list: the link heuristics read it
     transition: sp.csr_matrix  # column-stochastic walk matrix, for personalised PageRank
     members: tuple[dict[int, np.ndarray], ...] | None  # school and company -> shuffled members
 
@@ -47,7 +48,8 @@ def graph_view(graph: nx.Graph, attributes: np.ndarray | None, hub_cap: int, see
         if degree > hub_cap
     }
     members = None if attributes is None else tuple(_members(attributes[:, col], rng) for col in (0, 1))
-    return GraphView(graph, expand, _transition(graph), members)
+    adjacency = _adjacency(graph)
+    return GraphView(graph, expand, adjacency, _transition(adjacency), members)
 
 
 def with_newcomers(view: GraphView, graph: nx.Graph, attributes: np.ndarray, seed: int) -> GraphView:
@@ -60,12 +62,16 @@ def with_newcomers(view: GraphView, graph: nx.Graph, attributes: np.ndarray, see
         _joined(groups, _members(attributes[first:, col], rng), first)
         for col, groups in enumerate(view.members)
     )
-    return GraphView(graph, view.expand, _transition(graph), members)
+    adjacency = _adjacency(graph)
+    return GraphView(graph, view.expand, adjacency, _transition(adjacency), members)
 
 
-def _transition(graph: nx.Graph) -> sp.csr_matrix:
-    n = graph.number_of_nodes()
-    adjacency = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr")
+def _adjacency(graph: nx.Graph) -> sp.csr_matrix:
+    nodes = range(graph.number_of_nodes())
+    return sp.csr_matrix(nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, dtype=float))
+
+
+def _transition(adjacency: sp.csr_matrix) -> sp.csr_matrix:
     degree = np.maximum(np.asarray(adjacency.sum(axis=1)).ravel(), 1)
     return sp.csr_matrix(adjacency.T.multiply(1.0 / degree))
 

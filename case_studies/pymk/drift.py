@@ -304,10 +304,10 @@ def _pool(group: Group, config: dict[str, Any], seed: int, learned: bool) -> Poo
     candidates = predictor.pools(group.users)
     if not learned:
         return Pooled(candidates, None)
-    graph, attributes = predictor.view.graph, group.system.prep.attributes
+    view, attributes = predictor.view, group.system.prep.attributes
     with one_thread():
         tables = [
-            ranking.features(graph, u, c, attributes)
+            ranking.features(view, u, c, attributes)
             for u, c in zip(group.users.tolist(), candidates, strict=True)
         ]
     return Pooled(candidates, tables)

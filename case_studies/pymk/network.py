@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from case_studies.pymk.upload import Friendships
 from case_studies.pymk.world import OLD, RECENT, TARGET, World
 
-MAX_EVAL_USERS = 600  # users scored offline (seeded sample): the networkx features cost ~30 µs a pair
+MAX_EVAL_USERS = 600  # users scored offline (seeded sample), each with every candidate: the noise bands
 MAX_RANKER_USERS = 400
 MAX_COLD_USERS = 200  # cold-start users added to the sample, so their recall is not a handful's
 NEW_USER_FRIENDS = 3  # at most this many friends before the cut: a cold-start user

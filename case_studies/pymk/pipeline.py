@@ -158,7 +158,7 @@ def _train(prep: Prepared, snapshot: cg.GraphView, config: dict[str, Any], seed:
     tables, labels = [], []
     for user in prep.ranker_users.tolist():
         cands = cg.generate(snapshot, user, config["sources"], config["fof_cap"], prep.attributes)
-        tables.append(ranking.features(snapshot.graph, user, cands, prep.attributes))
+        tables.append(ranking.features(snapshot, user, cands, prep.attributes))
         labels.append(np.isin(cands.ids, list(prep.recent[user])))
     target = np.concatenate(labels) if labels else np.zeros(0, bool)
     if target.sum() in (0, target.size):  # nothing (or everything) befriended: nothing to learn
@@ -224,8 +224,8 @@ def score_pools(system: System, view: cg.GraphView, users, pools, config, rng) -
     pairs = list(zip(users.tolist(), pools, strict=True))
     if system.model is None:  # a heuristic, or a learned ranker whose labels held a single class
         name = config["ranker"] if config["ranker"] in HEURISTICS else "adamic_adar"
-        return [ranking.heuristic_scores(name, view.graph, u, c, rng) for u, c in pairs]
-    tables = [ranking.features(view.graph, u, c, system.prep.attributes) for u, c in pairs]
+        return [ranking.heuristic_scores(name, view, u, c, rng) for u, c in pairs]
+    tables = [ranking.features(view, u, c, system.prep.attributes) for u, c in pairs]
     return learned_scores(system.model, config, tables)
 
 
@@ -351,7 +351,7 @@ def probe(config: dict[str, Any], seed: int, data, text: str) -> list[tuple[str,
         ]
     view = system.snapshot if config["serving"] == "batch" else system.live
     cands = cg.generate(view, user, config["sources"], config["fof_cap"], prep.attributes)
-    table = ranking.features(view.graph, user, cands, prep.attributes)
+    table = ranking.features(view, user, cands, prep.attributes)
     frame = pd.DataFrame(table, columns=ranking.FEATURES)
     frame.insert(0, "source", [cg.SOURCE_NAMES[s] for s in cands.source])
     frame.insert(0, "candidate", prep.labels[cands.ids])
