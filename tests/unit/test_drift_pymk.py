@@ -10,27 +10,11 @@ import pytest
 
 import engine
 from case_studies.pymk import drift
-from engine.monitoring.period import DAYS
 from engine.monitoring.simulate import simulate
-from engine.monitoring.stats import psi, psi_categorical
+from engine.monitoring.stats import psi_categorical
+from tests.unit.drift_windows import DRIFT_DAY, mean_metric, score_psi, windows_of
 
 CONFIG = engine.get_study("pymk").defaults()
-DRIFT_DAY = 14
-N = 1000
-
-
-def windows_of(period, model, rng_seed=0):
-    """The model's reference window, then one window a day, all from one seeded rng."""
-    rng = np.random.default_rng(rng_seed)
-    return period.reference(model, N, rng), [period.serve(day, model, N, rng) for day in range(DAYS)]
-
-
-def score_psi(reference, windows) -> np.ndarray:
-    return np.array([psi(reference.score, w.score) for w in windows])
-
-
-def acceptance(period, windows) -> float:
-    return float(np.mean([period.metric(w) for w in windows]))
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +55,7 @@ def test_the_campus_wave_raises_an_alert_on_its_first_day_and_not_before(periods
 def test_meeting_online_costs_acceptance_that_only_the_labels_show(periods, served):
     period, (reference, windows) = periods["online_meeting"], served["online_meeting"]
     assert score_psi(reference, windows).max() < 0.1  # the rows are the same
-    before, after = acceptance(period, windows[:DRIFT_DAY]), acceptance(period, windows[DRIFT_DAY:])
+    before, after = mean_metric(period, windows[:DRIFT_DAY]), mean_metric(period, windows[DRIFT_DAY:])
     assert after < 0.85 * before  # measured 0.76-0.78 → 0.59-0.62 at seeds 0-2
     report = simulate(period, preset="psi", policy="on_alert")
     assert report.first_alert is None and not report.retrains  # nothing for an alert to retrain on
@@ -85,7 +69,7 @@ def test_a_retrain_on_the_new_acceptances_wins_some_back(periods):
     assert retrained is not period.initial_model() and train_ms > 0
     _, registered_windows = windows_of(period, period.initial_model(), rng_seed=5)
     _, retrained_windows = windows_of(period, retrained, rng_seed=5)
-    gain = acceptance(period, retrained_windows[-6:]) - acceptance(period, registered_windows[-6:])
+    gain = mean_metric(period, retrained_windows[-6:]) - mean_metric(period, registered_windows[-6:])
     assert gain > 0.01  # measured 0.019-0.027 at seeds 0-2
     answers = period.predictor(retrained).predict([period.predictor(retrained).parse({"user_id": 42})])
     assert answers[0]["fallback"] is None and len(answers[0]["suggestions"]) == 10

@@ -11,24 +11,12 @@ import pytest
 
 import engine
 from case_studies.recommendation import drift
-from engine.monitoring.period import DAYS
 from engine.monitoring.stats import psi
+from tests.unit.drift_windows import DRIFT_DAY, N, mean_metric, score_psi, windows_of
 
 CONFIG = engine.get_study("recommendation").defaults()
-DRIFT_DAY = 14
 RETRAIN_DAY = DRIFT_DAY + 3
-N = 1000
 STRONG = [s.name for s in drift.SCENARIOS if s.strong]
-
-
-def windows_of(period, model, rng_seed=0):
-    """The model's reference window, then one window a day, all from one seeded rng."""
-    rng = np.random.default_rng(rng_seed)
-    return period.reference(model, N, rng), [period.serve(day, model, N, rng) for day in range(DAYS)]
-
-
-def ctr(period, windows) -> float:
-    return float(np.mean([period.metric(w) for w in windows]))
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +28,6 @@ def periods():
 def served(periods):
     """Each scenario's windows answered by the registered design."""
     return {name: windows_of(period, period.initial_model()) for name, period in periods.items()}
-
-
-def score_psi(reference, windows) -> np.ndarray:
-    return np.array([psi(reference.score, w.score) for w in windows])
 
 
 def test_no_drift_keeps_the_score_stable_every_day(served):
@@ -84,17 +68,17 @@ def test_a_popularity_shock_shows_in_what_users_watch_more_than_in_the_score(ser
 @pytest.mark.parametrize("scenario, fall", [("taste_shift", 0.35), ("new_videos", 0.15)])
 def test_the_drift_costs_the_registered_design_clicks(periods, served, scenario, fall):
     period, (_, windows) = periods[scenario], served[scenario]
-    before, after = ctr(period, windows[:DRIFT_DAY]), ctr(period, windows[DRIFT_DAY:])
+    before, after = mean_metric(period, windows[:DRIFT_DAY]), mean_metric(period, windows[DRIFT_DAY:])
     assert after < (1 - fall) * before  # measured 10.0 % → 5.9 % (taste, -41 %), → 8.1 % (new, -19 %)
 
 
 @pytest.mark.parametrize("scenario", ["taste_shift", "new_videos"])
 def test_a_retrain_three_days_after_the_drift_wins_back_most_of_the_clicks(periods, served, scenario):
     period, (_, windows) = periods[scenario], served[scenario]
-    before, after = ctr(period, windows[:DRIFT_DAY]), ctr(period, windows[RETRAIN_DAY:])
+    before, after = mean_metric(period, windows[:DRIFT_DAY]), mean_metric(period, windows[RETRAIN_DAY:])
     model, train_ms = period.retrain(RETRAIN_DAY)
     assert model is not period.initial_model() and train_ms > 0
-    retrained = ctr(period, windows_of(period, model)[1][RETRAIN_DAY:])
+    retrained = mean_metric(period, windows_of(period, model)[1][RETRAIN_DAY:])
     assert retrained - after >= 0.5 * (before - after)  # measured 0.92 (taste), 1.58 (new videos)
 
 

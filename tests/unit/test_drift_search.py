@@ -11,29 +11,16 @@ import engine
 from case_studies.search import drift
 from case_studies.search.pipeline import assemble
 from case_studies.search.world import add_product_line, generate_catalogue
-from engine.monitoring.period import DAYS
-from engine.monitoring.stats import psi, psi_categorical
+from engine.monitoring.stats import psi_categorical
+from tests.unit.drift_windows import DRIFT_DAY, mean_metric, score_psi, windows_of
 
 CONFIG = engine.get_study("search").defaults()
-DRIFT_DAY = 14
-N = 1000
 
 
 def served(scenario, model=None, rng_seed=0):
     """The period, the reference window and every day's window, all drawn from one seeded rng."""
     period = drift.build_period(CONFIG, 0, None, scenario, DRIFT_DAY)
-    model = model or period.initial_model()
-    rng = np.random.default_rng(rng_seed)
-    reference = period.reference(model, N, rng)
-    return period, reference, [period.serve(day, model, N, rng) for day in range(DAYS)]
-
-
-def score_psi(reference, windows):
-    return np.array([psi(reference.score, window.score) for window in windows])
-
-
-def mean_ctr(period, windows):
-    return float(np.mean([period.metric(window) for window in windows]))
+    return period, *windows_of(period, model or period.initial_model(), rng_seed)
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +55,13 @@ def test_new_product_line_queries_use_words_the_index_never_saw(new_line):
 
 def test_new_product_line_costs_clicks_and_a_retrain_wins_them_back(new_line):
     period, _, windows = new_line
-    before = mean_ctr(period, windows[:DRIFT_DAY])
-    after = mean_ctr(period, windows[DRIFT_DAY + 1 :])
+    before = mean_metric(period, windows[:DRIFT_DAY])
+    after = mean_metric(period, windows[DRIFT_DAY + 1 :])
     assert after < 0.8 * before  # measured 20.3 % → 14.1 %, 0.70 of it
     model, train_ms = period.retrain(DRIFT_DAY + 3)
     assert model is not period.initial_model() and train_ms > 0
     _, _, retrained = served("new_product_line", model, rng_seed=1)
-    recovered = mean_ctr(period, retrained[DRIFT_DAY + 4 :])
+    recovered = mean_metric(period, retrained[DRIFT_DAY + 4 :])
     assert recovered - after >= 0.5 * (before - after)  # measured 22.0 %: all of it, and more
 
 
