@@ -28,8 +28,14 @@ def data_source(study: Study) -> Dataset | None:
     if not uploads:
         st.caption("Using the simulated world. " + study.data_format)
         return None
-    files = {u.name: u.getvalue() for u in (uploads if several else [uploads])}
+    listed = uploads if several else [uploads]
+    files = {u.name: u.getvalue() for u in listed}  # a name uploaded again: the latest copy
     names = ", ".join(files)
+    if again := sorted({u.name for u in listed if sum(v.name == u.name for v in listed) > 1}):
+        st.caption(
+            f"{', '.join(again)} {'is' if len(again) == 1 else 'are'} in the list more than once: the copy "
+            "uploaded last is used; remove the others with their ×."
+        )
     raw = files if several else next(iter(files.values()))
     try:
         data = runs.load_dataset(study.id, _digest(files), raw)
@@ -87,7 +93,7 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
     knobs_column, main = st.columns([1, 3.2], gap="large")
     with knobs_column:
         st.markdown("**Design knobs**")
-        config = knob_panel(study, uploaded=data is not None)
+        config = knob_panel(study, data)
         st.button(
             "Pin as baseline",
             icon=":material/push_pin:",

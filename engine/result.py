@@ -63,4 +63,7 @@ class RunResult:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        """Strict JSON: a metric the data cannot give (NaN, such as a simulated one on an upload) is null."""
+        payload = self.to_dict()
+        payload["metrics"] = {k: None if v != v else v for k, v in self.metrics.items()}  # NaN != NaN
+        return json.dumps(payload, indent=2, allow_nan=False)

@@ -108,10 +108,16 @@ class Probe:
 
 
 class Dataset(Protocol):
-    """User-supplied data, already validated; `token` identifies its content for caching."""
+    """User-supplied data, already validated; `token` identifies its content for caching. A dataset
+    may also have `limits`: knob id -> (value, reason), the value past which the knob changes
+    nothing on this data (a candidate pool larger than a small catalogue)."""
 
     token: str
     summary: str
+
+
+def data_limits(data: Dataset | None) -> dict[str, tuple[Any, str]]:
+    return getattr(data, "limits", {}) if data is not None else {}
 
 
 Runner = Callable[[dict[str, Any], int, Any], tuple[dict[str, float], dict[str, float], dict]]

@@ -7,17 +7,18 @@ from typing import Any
 import streamlit as st
 
 from engine.knobs import Knob, KnobError
-from engine.study import Study
+from engine.study import Dataset, Study, data_limits
 
 
 def widget_key(study: Study, knob: Knob) -> str:
     return f"{study.id}.{knob.id}"
 
 
-def knob_panel(study: Study, uploaded: bool) -> dict[str, Any]:
+def knob_panel(study: Study, data: Dataset | None) -> dict[str, Any]:
     """Draw every knob and return the configuration they describe."""
     _spell_switches_as_buttons(study)
     current = current_config(study)
+    uploaded, limits = data is not None, data_limits(data)
     config = {}
     for knob in study.knobs:
         idle = (
@@ -27,6 +28,10 @@ def knob_panel(study: Study, uploaded: bool) -> dict[str, Any]:
         config[knob.id] = _widget(knob, widget_key(study, knob), help_text, idle is not None)
         if idle and not (uploaded and knob.world):
             st.caption(f"{knob.label} does nothing now: {idle}")
+        elif knob.id in limits and config[knob.id] > limits[knob.id][0]:
+            limit, reason = limits[knob.id]
+            above = knob.format_value(limit)
+            st.caption(f"{knob.label} changes nothing above {above} on your data: {reason}.")
     return config
 
 

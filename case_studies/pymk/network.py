@@ -20,6 +20,9 @@ MAX_EVAL_USERS = 600  # users scored offline (seeded sample), each with every ca
 MAX_RANKER_USERS = 400
 MAX_COLD_USERS = 200  # cold-start users added to the sample, so their recall is not a handful's
 NEW_USER_FRIENDS = 3  # at most this many friends before the cut: a cold-start user
+# Share of the world's users with a friend request out at the cut that is never accepted: the
+# feature store holds them, and post-processing must not suggest either side to the other.
+PENDING_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Prepared:
     snapshot: nx.Graph
     adjacency: sp.csr_matrix  # the live graph, for the formation rule and the memory figure
     targets: dict[int, set[int]]  # friendships formed after the cut
+    pending: dict[int, set[int]]  # requests out at the cut, either way (the world's; none in uploads)
     recent: dict[int, set[int]]  # formed between the snapshot and the cut: the ranker's labels
     eval_users: np.ndarray  # the random sample, plus extra cold-start users
     ranker_users: np.ndarray
@@ -59,6 +63,7 @@ def prepare(source: World | Friendships, seed: int) -> Prepared:
         snapshot=snapshot,
         adjacency=nx.to_scipy_sparse_array(live, nodelist=range(n), format="csr").astype(np.float32),
         targets=targets,
+        pending=_pending(live, targets, np.random.default_rng([seed, 1])) if world else {},
         recent=recent,
         eval_users=eval_users,
         ranker_users=_sample(recent, MAX_RANKER_USERS, rng),
@@ -86,6 +91,31 @@ def _by_user(edges: np.ndarray, known: nx.Graph) -> dict[int, set[int]]:
             new.setdefault(u, set()).add(v)
             new.setdefault(v, set()).add(u)
     return new
+
+
+def _pending(live: nx.Graph, targets: dict[int, set[int]], rng: np.random.Generator) -> dict[int, set[int]]:
+    """One unanswered request each from a seeded share of users to a friend of a friend: the people
+    a suggestion would most likely name, and who will not become friends (they are not targets)."""
+    pending: dict[int, set[int]] = {}
+    for user in np.flatnonzero(rng.random(live.number_of_nodes()) < PENDING_SHARE).tolist():
+        friends = live.adj[user]
+        if not friends:
+            continue
+        via, later = list(friends)[rng.integers(len(friends))], targets.get(user, ())
+        unknown = [v for v in live.adj[via] if v != user and v not in friends and v not in later]
+        if unknown:
+            other = unknown[rng.integers(len(unknown))]
+            pending.setdefault(user, set()).add(other)
+            pending.setdefault(other, set()).add(user)
+    return pending
+
+
+def not_to_suggest(prep: Prepared, user: int | None):
+    """Whom post-processing drops for `user`: their friends and anyone with a request out between them."""
+    if user is None:
+        return set()
+    pending = prep.pending.get(user)
+    return prep.live.adj[user].keys() | pending if pending else prep.live.adj[user]
 
 
 def _sample(by_user: dict[int, set[int]], most: int, rng: np.random.Generator) -> np.ndarray:

@@ -19,7 +19,7 @@ from case_studies.pymk import candidates as cg
 from case_studies.pymk import ego, ranking
 from case_studies.pymk.choices import HEURISTICS, LEARNED
 from case_studies.pymk.evaluation import SLATE, acceptance, per_user_scores
-from case_studies.pymk.network import Prepared, adjacency_bytes, prepare
+from case_studies.pymk.network import Prepared, adjacency_bytes, not_to_suggest, prepare
 from case_studies.pymk.upload import Friendships
 from case_studies.pymk.world import generate_world
 from engine.measure import bootstrap_range, half_width, noise_band
@@ -268,22 +268,23 @@ def _timed_requests(system: System, config, scored: Scored):
         with clock.stage("API_Gateway", per):
             users = [parse_request(system, json.loads(bodies[j]))[0] for j in chunk]
         with clock.stage("Feature_Store", per):
-            reads = [(prep.live.adj[u], scored.ranked[j]) for u, j in zip(users, chunk, strict=True)]
+            reads = [(not_to_suggest(prep, u), scored.ranked[j]) for u, j in zip(users, chunk, strict=True)]
         with clock.stage("Post_Processing", per):
-            for j, (friends, ranked) in zip(chunk, reads, strict=True):
-                slates[j] = post_process(prep, ranked, friends, config)
+            for j, (excluded, ranked) in zip(chunk, reads, strict=True):
+                slates[j] = post_process(prep, ranked, excluded, config)
         request_ms.append(clock.ms)
     return slates, request_ms
 
 
-def post_process(prep: Prepared, ranked: np.ndarray, friends, config, slate: int = SLATE) -> np.ndarray:
-    """Drop people who are already friends (a batch list can be a day old), show at most
-    MAX_HIGH_DEGREE accounts above the high-degree cap, and at most `spread` from one community."""
+def post_process(prep: Prepared, ranked: np.ndarray, excluded, config, slate: int = SLATE) -> np.ndarray:
+    """Drop people already friends (a batch list can be a day old) or with a request pending (the
+    `excluded` of network.not_to_suggest), show at most MAX_HIGH_DEGREE accounts above the
+    high-degree cap, and at most `spread` from one community."""
     shown: list[int] = []
     high_degree = 0
     per_community: Counter = Counter()
     for v in ranked.tolist():
-        if v in friends:
+        if v in excluded:
             continue
         if prep.live.degree(v) > config["hub_cap"]:
             if high_degree >= MAX_HIGH_DEGREE:
@@ -356,7 +357,7 @@ def probe(config: dict[str, Any], seed: int, data, text: str) -> list[tuple[str,
     frame.insert(0, "source", [cg.SOURCE_NAMES[s] for s in cands.source])
     frame.insert(0, "candidate", prep.labels[cands.ids])
     ranked = rank_pools(system, view, np.array([user]), [cands], config, np.random.default_rng(seed))[0]
-    final = post_process(prep, ranked, prep.live.adj[user], config)
+    final = post_process(prep, ranked, not_to_suggest(prep, user), config)
     position = {v: i for i, v in enumerate(cands.ids.tolist())}
     shown = frame.iloc[[position[v] for v in final.tolist()]].reset_index(drop=True)
     shown.index = pd.RangeIndex(1, len(shown) + 1, name="rank")
@@ -377,8 +378,17 @@ def probe(config: dict[str, Any], seed: int, data, text: str) -> list[tuple[str,
             ego.ego_option(prep.live, user, final, befriended, prep.labels),
         ),
         (f"Candidates: {cands.ids.size} ({by_source})", frame.head(50)),
-        (f"Suggestions after ranking ({config['ranker']}) and post-processing", shown),
+        (f"Suggestions after ranking ({config['ranker']}) and post-processing{_pending(prep, user)}", shown),
     ]
+
+
+def _pending(prep: Prepared, user: int) -> str:
+    """Which of the user's pending requests post-processing kept off the list."""
+    pending = sorted(prep.pending.get(user, ()))
+    if not pending:
+        return ""
+    people = ", ".join(str(label) for label in prep.labels[pending].tolist())
+    return f" (a request is pending with {people}: never suggested)"
 
 
 def _attributes_line(prep: Prepared, user: int) -> str:

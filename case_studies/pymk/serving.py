@@ -15,7 +15,7 @@ import numpy as np
 from case_studies.pymk import candidates as cg
 from case_studies.pymk import pipeline as p
 from case_studies.pymk.evaluation import SLATE
-from case_studies.pymk.network import adjacency_bytes
+from case_studies.pymk.network import adjacency_bytes, not_to_suggest
 from engine.serving import Predictor
 from engine.threads import one_thread
 
@@ -80,7 +80,7 @@ class PymkPredictor(Predictor):
         does; the popular fallback when nothing is left to suggest."""
         prep = self.system.prep
         ranked, ordered = p.in_order(pool, scores, self.config)
-        shown = p.post_process(prep, ranked, prep.live.adj[user], self.config, k)
+        shown = p.post_process(prep, ranked, not_to_suggest(prep, user), self.config, k)
         if shown.size == 0:
             return self.popular_row(user, user_id, k, NO_CANDIDATES)
         score = dict(zip(ranked.tolist(), ordered.tolist(), strict=True))
@@ -93,9 +93,8 @@ class PymkPredictor(Predictor):
         """The most-befriended accounts, through the same post-processing (one high-degree account,
         a cap per community), scored by their log friend count over the largest."""
         prep = self.system.prep
-        friends = prep.live.adj[user] if user is not None else {}
         ranked = self.popular[self.popular != user] if user is not None else self.popular
-        shown = p.post_process(prep, ranked, friends, self.config, k)
+        shown = p.post_process(prep, ranked, not_to_suggest(prep, user), self.config, k)
         return self._answer(user_id, shown, self.popularity[shown].tolist(), [0] * shown.size, reason)
 
     def _answer(

@@ -45,8 +45,8 @@ STAGES = (
         "Ranking",
         "Ranking",
         "Scores each candidate: a link-prediction heuristic (common neighbours, Jaccard, Adamic–Adar, "
-        "resource allocation, preferential attachment, from networkx) or a learned ranker over all of "
-        "them plus shared attributes. " + PER_REQUEST,
+        "resource allocation, preferential attachment, as networkx defines them) or a learned ranker "
+        "over all of them plus shared attributes. " + PER_REQUEST,
         (3, 1),
     ),
     Stage(

@@ -58,6 +58,7 @@ class Prepared:
     user_genre_share: np.ndarray | None
     world: World | None
     log_ms: float
+    most_seen: int  # items the heaviest user has watched, held-out ones too: it bounds the pool
 
     @property
     def n_items(self) -> int:
@@ -160,6 +161,7 @@ def _prepare(data: Interactions | None, config: dict[str, Any], seed: int) -> Pr
         user_genre_share=share,
         world=world,
         log_ms=clock.ms["log"],
+        most_seen=int((np.diff(train.indptr) + np.diff(test.indptr)).max()),
     )
 
 
@@ -213,9 +215,9 @@ def _timed_ranker(prep: Prepared, trained: m.TrainedModels, config, seed):
 
 
 def _pool_size(prep: Prepared, config) -> int:
-    """N, capped so every user still has N unseen items (small uploaded catalogues)."""
-    most_seen = int(np.diff(prep.train.indptr).max())
-    return min(config["candidates"], prep.n_items - most_seen)
+    """N, capped so every user still has N unseen items (small uploaded catalogues), counting the
+    held-out watches too, as the upload's `pool_limit` does: the knob says where it stops."""
+    return min(config["candidates"], prep.n_items - prep.most_seen)
 
 
 def _features(prep, trained: m.TrainedModels, users, history, cands) -> np.ndarray:

@@ -32,10 +32,20 @@ class Interactions:
     item_age_days: np.ndarray
     token: str
     summary: str
+    pool_limit: int  # the unwatched items of the user who has watched most: the largest pool
 
     @property
     def n_users(self) -> int:
         return self.user_labels.size
+
+    @property
+    def limits(self) -> dict[str, tuple[int, str]]:
+        """Knob values past which this data changes nothing (engine.study.data_limits)."""
+        reason = (
+            f"the user who has watched most has {self.pool_limit:,} of your {self.n_items:,} items left, "
+            "and every user's pool is that size at most"
+        )
+        return {"candidates": (self.pool_limit, reason)}
 
     @property
     def n_items(self) -> int:
@@ -70,6 +80,7 @@ def load_interactions(raw: bytes) -> Interactions:
         item_labels=np.asarray(item_labels),
         item_age_days=_item_age(table.get("timestamp"), items, item_labels.size),
         token=hashlib.sha256(raw).hexdigest()[:16],
+        pool_limit=item_labels.size - most_seen,
         summary=f"{len(frame):,} interactions, {user_labels.size:,} users, {item_labels.size:,} items"
         + ("" if "timestamp" in frame else "; no timestamps, so the held-out watches are a random 20 %"),
     )

@@ -126,6 +126,10 @@ def test_good_upload_runs_the_study_on_it():
     assert metric(at, "Simulated online CTR").value == "n/a"
     assert at.slider(key="recommendation.noise").disabled  # world knobs do not apply
     assert at.caption[0].value.startswith("The same system on your data: 450 interactions")
+    pool = "Candidate pool N changes nothing above 65 items on your data"
+    assert any(pool in c.value for c in at.caption)  # the default 200 is more than 65 unwatched
+    at.slider(key="recommendation.candidates").set_value(40).run()
+    assert not any(pool in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("study", ["recommendation", "fraud", "search", "pymk"])
@@ -184,6 +188,22 @@ def test_search_bad_collection_upload_names_the_file_and_line():
     files.upload("qrels.tsv", b"q1\td1\t1\n", "text/tab-separated-values").run()
     assert not at.exception
     assert "corpus.jsonl line 2: not valid JSON" in at.error[0].value
+
+
+def test_a_search_file_uploaded_again_is_used_once_and_the_list_says_so():
+    from tests.unit.test_search_upload import collection
+
+    at = open_study(study="search")
+    files, good = at.sidebar.file_uploader[0], collection()
+    files.upload("corpus.jsonl", b'{"_id": "d1", "text": \n', "application/json")  # broken
+    for name, raw in good.items():  # then the whole collection, the corpus fixed
+        files.upload(name, raw, "application/octet-stream")
+    at.run()
+    assert not at.exception
+    assert not at.sidebar.error, at.sidebar.error[0].value  # the broken first copy is not read
+    assert at.sidebar.success[0].value.count("corpus.jsonl") == 1
+    said = " ".join(c.value for c in at.sidebar.caption)
+    assert "corpus.jsonl is in the list more than once: the copy uploaded last is used" in said
 
 
 def test_a_broken_shared_link_says_which_values_were_not_used():

@@ -77,3 +77,27 @@ def test_fraud_run_json_has_its_metric_keys_and_the_same_numbers_in_another_proc
     bad = cli("run", "fraud", "--set", "terminal_windows=maybe")
     assert bad.returncode == 2
     assert bad.stderr == "error: knob 'terminal_windows' got 'maybe'; expected true or false\n"
+
+
+def test_pymk_run_json_has_the_issues_metric_keys_and_runs_on_an_edge_list(tmp_path):
+    out = cli("run", "pymk", "--set", "ranker=adamic_adar", "--set", "fof_cap=60", "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["config"]["fof_cap"] == 60
+    keys = {"recall@10", "precision@10", "candidate_recall", "acceptance_rate", "candidates_per_user"}
+    assert keys <= set(payload["metrics"])
+    here = engine.run("pymk", {"ranker": "adamic_adar", "fof_cap": 60}, seed=0).metrics
+    for key in ("recall@10", "candidate_recall", "acceptance_rate"):
+        assert payload["metrics"][key] == here[key]
+    # A ring of triangles with timestamps: the latest edges are held out and the run says so.
+    rows = ["source,target,timestamp"]
+    for i in range(300):
+        rows += [f"u{i},u{(i + 1) % 300},{i}", f"u{i},u{(i + 2) % 300},{i + 300}"]
+    edges = tmp_path / "edges.csv"
+    edges.write_text("\n".join(rows) + "\n")
+    uploaded = cli("run", "pymk", "--data", str(edges), "--set", "ranker=common_neighbours", "--json")
+    assert uploaded.returncode == 0, uploaded.stderr
+    metrics = json.loads(uploaded.stdout)["metrics"]
+    assert 0 < metrics["candidate_recall"] <= 1
+    assert metrics["acceptance_rate"] is None  # the world's formation rule: none for an upload
+    assert "NaN" not in uploaded.stdout  # strict JSON

@@ -108,11 +108,13 @@ def test_the_learned_ranker_beats_the_best_heuristic(by_ranker):
 
 
 def test_a_larger_friends_of_friends_cap_buys_candidate_recall_with_latency():
-    small, large = run(fof_cap=20, ranker="adamic_adar"), run(fof_cap=500, ranker="adamic_adar")
+    small, large = run(fof_cap=20), run(fof_cap=500)  # the default learned ranker scores every one
     assert large.metrics["candidate_recall"] - small.metrics["candidate_recall"] > 0.2
     assert large.metrics["candidates_per_user"] > 3 * small.metrics["candidates_per_user"]
+    # Ten times the candidates: ranking 3.8-4.4x slower, latency 2.7-2.9x at seeds 0-1. (A heuristic
+    # ranker is scored a pool at a time, so its cost per candidate is small: 2.1-2.2x.)
     assert large.stage_ms()["Ranking"] > 2 * small.stage_ms()["Ranking"]
-    assert large.metrics["latency_ms"] > small.metrics["latency_ms"]
+    assert large.metrics["latency_ms"] > 1.5 * small.metrics["latency_ms"]
 
 
 def test_the_high_degree_cap_trims_the_candidate_fan_out():
@@ -146,6 +148,27 @@ def test_quality_comes_with_noise_bands_over_the_same_users():
         low, high = artifacts["intervals"][key]
         assert low <= result.metrics[key] <= high and result.noise(key) > 0
     assert result.noise_against(run(ranker="adamic_adar"), "recall@10") < 2 * result.noise("recall@10")
+
+
+def test_people_with_a_request_pending_are_never_suggested_to_each_other():
+    from case_studies.pymk import pipeline as pl
+    from case_studies.pymk.network import not_to_suggest
+
+    config = STUDY.defaults()
+    prep = pl.assemble(config, 0, None).prep
+    pairs = [(u, v) for u, others in prep.pending.items() for v in others]
+    assert len(pairs) > 2000  # both directions of about 1,300 requests at seed 0
+    for user, other in pairs[:400]:
+        assert other not in prep.live.adj[user] and other not in prep.targets.get(user, ())
+        strangers = [v for v in range(200) if v != user and v not in not_to_suggest(prep, user)]
+        ranked = np.array([other, *strangers])
+        assert other not in pl.post_process(prep, ranked, not_to_suggest(prep, user), config).tolist()
+        kept = pl.post_process(prep, ranked, prep.live.adj[user], config)  # friends alone: it would show
+        assert kept[0] == other or prep.live.degree(other) > config["hub_cap"]
+    user = next(u for u in prep.eval_users.tolist() if u in prep.pending)
+    sections = dict(STUDY.probe.run(config, 0, None, str(user)))
+    heading = next(h for h in sections if h.startswith("Suggestions after ranking"))
+    assert "a request is pending with" in heading
 
 
 def test_moving_a_post_processing_knob_reuses_the_trained_system():

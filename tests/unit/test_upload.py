@@ -86,3 +86,20 @@ def test_pool_larger_than_the_catalogue_is_capped():
     capped = engine.run(STUDY, {"candidates": 500}, seed=1, data=data).metrics
     small = engine.run(STUDY, {"candidates": 10}, seed=1, data=data).metrics
     assert capped["candidate_recall@N"] > max(0.9, small["candidate_recall@N"])
+
+
+def test_the_pool_stops_growing_where_the_upload_says_it_does():
+    """The knob panel says the pool changes nothing past the upload's limit: so it must be so, and
+    just below it the pool must still grow."""
+    data = STUDY.load_data(csv(*valid_rows()))
+    limit, reason = engine.study.data_limits(data)["candidates"]
+    assert limit == 60 - 12 and "48 of your 60 items" in reason
+
+    def run(n):
+        return engine.run(STUDY, {"candidates": n, "split": "latest"}, seed=1, data=data).metrics
+
+    at_limit, above = run(limit), run(limit + 100)
+    for key in ("candidate_recall@N", "ndcg@10", "recall@10"):
+        assert at_limit[key] == above[key]
+    assert run(limit - 30)["candidate_recall@N"] < at_limit["candidate_recall@N"]
+    assert engine.study.data_limits(None) == {}
