@@ -29,8 +29,8 @@ STAGES = (
     Stage(
         "Feature_Store",
         "Feature store",
-        "Serves the user's friend list (the adjacency) and attributes; in batch mode, also the "
-        "suggestions last night's job stored for them. " + PER_REQUEST,
+        "Serves the user's friend list (the adjacency), pending requests and attributes; in batch "
+        "mode, also the suggestions last night's job stored for them. " + PER_REQUEST,
         (2, 0),
     ),
     Stage(
@@ -52,8 +52,9 @@ STAGES = (
     Stage(
         "Post_Processing",
         "Post-processing",
-        "Drops people who are already friends, shows at most one account above the high-degree cap "
-        "and caps how many suggestions come from one community. " + PER_REQUEST,
+        "Drops people who are already friends or have a request pending with the user, shows at most "
+        "one account above the high-degree cap and caps how many suggestions come from one community. "
+        + PER_REQUEST,
         (2, 1),
     ),
     Stage(
