@@ -123,6 +123,12 @@ def _apply(engine: Engine, number: int) -> None:
 
 
 def _lock(connection: Connection) -> None:
-    """On PostgreSQL, queue behind any other replica migrating (released at the transaction's end)."""
+    """Queue behind any other replica migrating."""
+    lock(connection, MIGRATION_LOCK)
+
+
+def lock(connection: Connection, key: int) -> None:
+    """On PostgreSQL, wait for any other connection holding `key` in its transaction, and hold it
+    until this one ends. SQLite has one writer at a time anyway (and the lab one process on it)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -5,19 +5,24 @@ pointers, unique per study) and the alias history MLflow lacks (when, from, to).
 from __future__ import annotations
 
 import json
+import threading
 import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
-from engine.schema import migrate
+from engine.schema import lock, migrate
 from engine.serving import artifact
 from engine.study import Dataset, Study, get_study, run
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 ALIASES = (CHAMPION, CHALLENGER)
+STUDY_LOCK = 7_500_000  # + a number per study: writes to one study's versions and aliases take turns
 
 
 class RegistryError(ValueError):
@@ -60,6 +65,19 @@ class Registry:
     def from_url(cls, url: str, root: Path | None = None) -> Registry:
         return cls(create_engine(url), root)
 
+    @contextmanager
+    def _turn(self, study: str) -> Iterator[Connection]:
+        """A transaction in which this study's versions and aliases are ours alone: on PostgreSQL
+        an advisory lock every replica queues on; on SQLite (one server) a lock in this process,
+        since two SQLite transactions that read and then write deadlock instead of queueing."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                lock(connection, STUDY_LOCK + zlib.crc32(study.encode()) % 1_000_000)
+                yield connection
+        else:
+            with _local_turn(str(self.engine.url)), self.engine.begin() as connection:
+                yield connection
+
     # -- versions ----------------------------------------------------------------------------------
     def register(
         self, study: Study | str, config: dict[str, Any], seed: int = 0, data: Dataset | None = None
@@ -86,8 +104,10 @@ class Registry:
         predictor,
         metrics: dict[str, float],
     ) -> ModelVersion:
-        """Record a trained Predictor as the next version (a retrain, or a run of `register`)."""
-        with self.engine.begin() as c:
+        """Record a trained Predictor as the next version (a retrain, or a run of `register`). Two
+        replicas registering at once take turns: both read the same latest version otherwise, and
+        the second overwrote the first's artifact before its insert failed."""
+        with self._turn(study) as c:
             number = (
                 c.execute(
                     text("SELECT MAX(version) FROM model_versions WHERE study = :s"), {"s": study}
@@ -165,10 +185,13 @@ class Registry:
         if alias not in ALIASES:
             raise RegistryError(f"unknown alias '{alias}'; use one of {', '.join(ALIASES)}")
         self.get(study, version)  # raises for an unknown version
-        current = self.aliases(study).get(alias)
-        if current == version:
-            return
-        with self.engine.begin() as c:
+        with self._turn(study) as c:  # the alias as it is now, not as another replica changes it
+            current = c.execute(
+                text("SELECT version FROM model_aliases WHERE study = :s AND alias = :a"),
+                {"s": study, "a": alias},
+            ).scalar()
+            if current == version:
+                return
             c.execute(
                 text("DELETE FROM model_aliases WHERE study = :s AND alias = :a"), {"s": study, "a": alias}
             )
@@ -243,3 +266,12 @@ def _version(row) -> ModelVersion:
         sha256=row["sha256"],
         size_bytes=row["size_bytes"],
     )
+
+
+_LOCAL = threading.Lock()
+_LOCAL_TURNS: dict[str, threading.Lock] = {}
+
+
+def _local_turn(url: str) -> threading.Lock:
+    with _LOCAL:
+        return _LOCAL_TURNS.setdefault(url, threading.Lock())

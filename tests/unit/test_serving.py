@@ -158,6 +158,41 @@ def test_the_registry_survives_a_restart_and_rollback_restores_the_previous_cham
         again.load(model)
 
 
+def test_two_replicas_registering_at_once_get_two_versions_that_both_load(tmp_path, db_url):
+    """Each replica reads the latest version and writes the next one's artifact: without taking
+    turns both took the same number, and the second overwrote the first's artifact."""
+    import threading
+
+    replicas = [Registry.from_url(db_url, tmp_path / "artifacts") for _ in range(2)]
+    rounds, together = 4, threading.Barrier(2, timeout=30)
+    made: list[list] = [[], []]
+
+    def register(index: int) -> None:
+        for n in range(rounds):
+            together.wait()
+            made[index].append(replicas[index].add("fraud", {}, 0, {}, {"by": index, "n": n}, {}))
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    versions = sorted(v.version for v in made[0] + made[1])
+    assert versions == list(range(1, 2 * rounds + 1))
+    for index, mine in enumerate(made):
+        assert [replicas[1 - index].load(v) for v in mine] == [{"by": index, "n": n} for n in range(rounds)]
+    replicas[0].promote("fraud", 1)
+    movers = [
+        threading.Thread(target=r.promote, args=("fraud", v)) for r, v in zip(replicas, (2, 3), strict=True)
+    ]
+    for thread in movers:
+        thread.start()
+    for thread in movers:
+        thread.join(timeout=60)
+    moves = [(e.from_version, e.to_version) for e in replicas[0].history("fraud")]
+    assert moves[0] == (None, 1) and moves[1][0] == 1 and moves[2][0] == moves[1][1]  # a chain
+
+
 def test_the_load_test_stops_at_its_request_cap_and_at_its_time_cap(servers, registry, versions):
     server = servers["fraud"]
     bodies = registry.load(versions["fraud"]).traffic(100, seed=1)
