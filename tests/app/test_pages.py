@@ -1,5 +1,7 @@
 """Every page in AppTest: loads cleanly, knobs move metrics, views and uploads behave."""
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -253,9 +255,19 @@ def test_a_baseline_from_another_world_is_not_compared():
     assert set(at.table[0].value["B − A"]) == {""}
     assert any("measured in different worlds" in c.value for c in at.caption)
     at.segmented_control(key="recommendation.view").set_value("Trade-off lab").run()
+    assert pareto_points(at) == 1  # the 1x runs are not on the 0.5x world's frontier
     at.button[0].click().run()  # pin this world's configuration: comparisons resume
     at.slider(key="recommendation.candidates").set_value(400).run()
     assert metric(at, "Candidate recall@N").delta.startswith("+")
+    assert pareto_points(at) == 2
+    at.select_slider(key="recommendation.scale").set_value(1).run()
+    assert pareto_points(at) == 2  # the 1x world's defaults and this; not the two 0.5x runs
+
+
+def pareto_points(at) -> int:
+    """How many runs the quality-against-cost chart plots (each once, whatever its series)."""
+    option = json.loads(at.get("echarts_chart")[1].proto.spec)
+    return len({tuple(p["value"]) for series in option["series"] for p in series["data"]})
 
 
 def test_pymk_try_it_shows_a_users_candidates_and_the_ranked_list():

@@ -116,3 +116,25 @@ def test_the_pareto_chart_marks_a_run_once_and_bounds_a_score_at_one():
     assert option["yAxis"]["max"] <= 1.0
     apart = pareto_option(study, runs, current=("b",), baseline=("a",))
     assert {"Baseline", "Current"} <= {series["name"] for series in apart["series"]}
+
+
+def test_the_compare_table_colours_a_change_by_whether_it_is_better_and_leaves_noise_plain():
+    from engine import palette
+    from engine.study import NO_CHANGE
+    from ui.views import BETTER, compare_table
+
+    study = engine.get_study("recommendation")
+    base, wide = engine.run(study, {}, seed=0), engine.run(study, {"candidates": 500}, seed=0)
+    styler = compare_table(study, base, wide)
+    table, colour = styler.data, styler._compute().ctx
+    column = list(table.columns).index("B − A")
+
+    def shade(label):
+        return dict(colour.get((list(table.index).index(label), column), [])).get("color")
+
+    assert table.loc["Candidate pool N", "B"] == "500 items"  # the knob that moved, by its label
+    assert table.loc["Candidate recall@N", "B − A"].startswith("+") and shade("Candidate recall@N") == BETTER
+    slower = study.metric("latency_ms").label
+    assert table.loc[slower, "B − A"].startswith("+") and shade(slower) == palette.RED  # worse
+    plain = [label for label, delta in table["B − A"].items() if delta == NO_CHANGE]
+    assert plain and all(shade(label) is None for label in plain)
