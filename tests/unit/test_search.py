@@ -1,10 +1,14 @@
 """The search study: who wins on which queries, what query understanding and re-ranking buy, the
 ANN trade-off, determinism, and typed queries."""
 
+import time
+
 import numpy as np
 import pytest
 
 import engine
+from case_studies.search import index
+from case_studies.search import pipeline as search
 
 STUDY = engine.get_study("search")
 FIRST_STAGE_ONLY = {"rerank_depth": 0}
@@ -61,7 +65,21 @@ def test_hnsw_beam_width_trades_recall_for_time():
     narrow, wide = metrics(**config, ann_ef=100), metrics(**config, ann_ef=500)
     assert narrow["ann_recall@100"] < wide["ann_recall@100"] - 0.04
     assert metrics(retriever="dense", dense_index="exact")["ann_recall@100"] == 1.0
-    assert min_stage_ms("Retrieval", **config, ann_ef=500) > min_stage_ms("Retrieval", **config, ann_ef=100)
+    # The beam's cost, timed in the index itself: 4.4x from ef 100 to 500 here. In the Retrieval stage
+    # it is a few per cent, under embedding the query, so a stage timing flaked under load.
+    system, _ = search.assemble(STUDY.defaults() | config, 0, None)
+    queries = system.dense.vectors[:300]  # points of the catalogue's own vector space
+
+    def seconds(ef: int) -> float:
+        def once() -> float:
+            start = time.perf_counter()
+            for query in queries:
+                index.nearest(system.dense, system.ann, query, search.FIRST_STAGE_DEPTH, ef)
+            return time.perf_counter() - start
+
+        return min(once() for _ in range(5))
+
+    assert seconds(500) > 2 * seconds(100)
 
 
 def test_more_embedding_dimensions_pay_less_and_less_and_cost_memory():
