@@ -18,8 +18,10 @@ import os
 import sys
 import threading
 import types
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -34,10 +36,14 @@ CACHE_MB = 200
 _lock = threading.RLock()  # one lock for every memo and the budget: their operations are dict moves
 
 
+_budgets: weakref.WeakSet[Budget] = weakref.WeakSet()
+
+
 class Budget:
     """The bytes held by every memo's entries, in one least-recently-used order."""
 
     def __init__(self, limit_bytes: int):
+        _budgets.add(self)
         self.limit_bytes = limit_bytes
         self._order: OrderedDict[tuple[int, Hashable], tuple[Memo, int]] = OrderedDict()
         self.held_bytes = 0
@@ -46,15 +52,60 @@ class Budget:
         self._order.move_to_end((id(memo), key))
 
     def add(self, memo: Memo, key: Hashable, size: int) -> None:
-        self._order[(id(memo), key)] = (memo, size)
+        """Hold the new entry, then drop the least recently used ones while over the limit, but
+        never the new entry nor one a run in progress has used (see `working_set`)."""
+        added = (id(memo), key)
+        self._order[added] = (memo, size)
         self.held_bytes += size
-        while self.held_bytes > self.limit_bytes and len(self._order) > 1:
-            (_, oldest), (owner, _) = next(iter(self._order.items()))
-            owner._drop(oldest)
+        self.trim(keep=added)
+
+    def trim(self, keep: tuple[int, Hashable] | None = None) -> None:
+        """Drop the least recently used entries not in a run's working set while over the limit."""
+        pinned = set().union(_last_run, *_pinned.values())
+        for entry in list(self._order):
+            if self.held_bytes <= self.limit_bytes:
+                break
+            if entry != keep and entry not in pinned:
+                owner, _ = self._order[entry]
+                owner._drop(entry[1])
 
     def forget(self, memo: Memo, key: Hashable) -> None:
         _, size = self._order.pop((id(memo), key))
         self.held_bytes -= size
+
+
+# Per thread running a `working_set`: the (memo id, key) of every entry its run has used so far;
+# and the entries of the run that ended last.
+_pinned: dict[int, set[tuple[int, Hashable]]] = {}
+_last_run: set[tuple[int, Hashable]] = set()
+
+
+@contextmanager
+def working_set() -> Iterator[None]:
+    """While this thread runs a configuration, the budget keeps the entries it has used, and keeps
+    them after it until another run ends: its world stays while its models are added, and for the
+    next knob move. Without it a world larger than the whole budget (pymk at 10x: ~300 MB) was
+    dropped by the very next step, so every knob move rebuilt it (36 s; 1.3 s with it). The budget
+    then bounds the rest: what a server holds is the budget plus the runs in progress and the last."""
+    me = threading.get_ident()
+    with _lock:
+        outermost = me not in _pinned
+        _pinned.setdefault(me, set())
+    try:
+        yield
+    finally:
+        if outermost:
+            global _last_run
+            with _lock:
+                _last_run = _pinned.pop(me)  # kept until another run ends: the next knob move reuses it
+                for budget in list(_budgets):  # what earlier runs kept past the limit goes now
+                    budget.trim()
+            release_freed_memory()
+
+
+def _pin(memo: Memo, key: Hashable) -> None:
+    if (held := _pinned.get(threading.get_ident())) is not None:
+        held.add((id(memo), key))
 
 
 BUDGET = Budget(int(float(os.environ.get("MLSD_LAB_CACHE_MB", CACHE_MB)) * 2**20))
@@ -73,6 +124,7 @@ class Memo:
                 if key in self._items:
                     self._items.move_to_end(key)
                     self.budget.used(self, key)
+                    _pin(self, key)
                     return self._items[key]  # type: ignore[return-value]
                 running = self._computing.get(key)
                 if running is None:
@@ -86,6 +138,7 @@ class Memo:
                 self._computing.pop(key).set()
         size = deep_size(value)
         with _lock:
+            _pin(self, key)
             if key not in self._items:
                 self._items[key] = value
                 self.budget.add(self, key, size)

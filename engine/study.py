@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.knobs import Knob, validate_config
+from engine.memo import working_set
 from engine.result import RunResult, StageTiming
 from engine.serving.predictor import Serving
 
@@ -215,6 +216,7 @@ def run(
     if isinstance(study, str):
         study = get_study(study)
     full = validate_config(study.knobs, config or {})
-    metrics, stage_ms, artifacts = study.runner(full, int(seed), data)
+    with working_set():  # the run's own world and models are not dropped for the budget meanwhile
+        metrics, stage_ms, artifacts = study.runner(full, int(seed), data)
     stages = [StageTiming(s.id, stage_ms[s.id]) for s in study.stages if s.id in stage_ms]
     return RunResult(study.id, full, int(seed), metrics, stages, artifacts)

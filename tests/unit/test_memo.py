@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from engine.memo import Budget, Memo, deep_size
+from engine.memo import Budget, Memo, deep_size, working_set
 
 MB = 2**20
 
@@ -32,6 +32,27 @@ def test_an_entry_larger_than_the_budget_is_still_returned_and_kept_alone():
     memo.get("small", lambda: np.zeros(10))
     big = memo.get("big", lambda: np.zeros(MB))  # 8 MB
     assert big.size == MB and len(memo) == 1
+
+
+def test_a_run_keeps_the_entries_it_used_past_the_budget_until_it_ends():
+    """pymk at 10x: the world alone outgrows the budget, and the next step dropped it, so every
+    knob move rebuilt it. A run's working set stays, until the run after it ends."""
+    budget = Budget(MB)
+    worlds, models = Memo(10, budget), Memo(10, budget)
+    worlds.get("old", lambda: np.zeros(10))
+    with working_set():
+        worlds.get("10x", lambda: np.zeros(MB // 4))  # 2 MB: over the budget on its own
+        models.get("gbdt", lambda: np.zeros(MB // 4))
+        assert len(worlds) == 1  # "old" went; the run's own world stayed
+        assert isinstance(worlds.get("10x", lambda: "rebuilt"), np.ndarray)
+    with working_set():  # the next configuration: same world, a new model
+        worlds.get("10x", lambda: "rebuilt")
+        models.get("logistic", lambda: np.zeros(MB // 4))
+        assert len(worlds) == 1 and isinstance(worlds.get("10x", lambda: "rebuilt"), np.ndarray)
+    assert models.get("gbdt", lambda: "rebuilt") == "rebuilt"  # the previous run's model went at its end
+    with working_set():
+        models.get("small", lambda: np.zeros(10))
+    assert len(worlds) == 0  # a run that did not use the world: the budget applies to it again
 
 
 def test_max_entries_still_bounds_a_memo():
