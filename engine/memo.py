@@ -59,15 +59,21 @@ class Budget:
         self.held_bytes += size
         self.trim(keep=added)
 
-    def trim(self, keep: tuple[int, Hashable] | None = None) -> None:
-        """Drop the least recently used entries not in a run's working set while over the limit."""
+    def trim(self, keep: tuple[int, Hashable] | None = None) -> bool:
+        """Drop the least recently used entries not in a run's working set while over the limit;
+        whether any went."""
+        if self.held_bytes <= self.limit_bytes:
+            return False
         pinned = set().union(_last_run, *_pinned.values())
+        dropped = False
         for entry in list(self._order):
             if self.held_bytes <= self.limit_bytes:
                 break
             if entry != keep and entry not in pinned:
                 owner, _ = self._order[entry]
                 owner._drop(entry[1])
+                dropped = True
+        return dropped
 
     def forget(self, memo: Memo, key: Hashable) -> None:
         _, size = self._order.pop((id(memo), key))
@@ -98,9 +104,9 @@ def working_set() -> Iterator[None]:
             global _last_run
             with _lock:
                 _last_run = _pinned.pop(me)  # kept until another run ends: the next knob move reuses it
-                for budget in list(_budgets):  # what earlier runs kept past the limit goes now
-                    budget.trim()
-            release_freed_memory()
+                dropped = [budget.trim() for budget in list(_budgets)]  # what earlier runs kept goes now
+            if any(dropped):
+                release_freed_memory()
 
 
 def _pin(memo: Memo, key: Hashable) -> None:

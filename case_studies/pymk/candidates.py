@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from operator import itemgetter
 
 import networkx as nx
@@ -35,6 +36,11 @@ class GraphView:
     adjacency: sp.csr_matrix  # 0/1, node i's row is its friend list: the link heuristics read it
     transition: sp.csr_matrix  # column-stochastic walk matrix, for personalised PageRank
     members: tuple[dict[int, np.ndarray], ...] | None  # school and company -> shuffled members
+
+    @cached_property
+    def degree(self) -> np.ndarray:
+        """Each node's friend count on the whole graph, from the adjacency."""
+        return np.diff(self.adjacency.indptr)
 
     def friends_of(self, node: int):
         return self.expand.get(node) or self.graph.adj[node]
