@@ -6,7 +6,6 @@ words >= 2.5; the model answers >= 3.5."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
+from bench import results_file  # noqa: E402
 from engine.interview.agreement import measure  # noqa: E402
 
 
@@ -33,10 +33,7 @@ def main() -> None:
     print(f"{'study':16} " + " ".join(f"{k[:14]:>14}" for k in kinds))
     for study, a in rows.items():
         print(f"{study:16} " + " ".join(f"{a.adversarial[k]:14.2f}" for k in kinds))
-    path = ROOT / "bench" / "results.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results["grader"] = {s: a.__dict__ for s, a in rows.items()}
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    results_file.store("grader", {s: a.__dict__ for s, a in rows.items()})
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import engine  # noqa: E402
+from bench import results_file  # noqa: E402
 from engine.serving import batch, loadtest, process  # noqa: E402
 from engine.serving.registry import Registry  # noqa: E402
 
@@ -139,14 +140,13 @@ def main() -> None:
     os.environ["MLSD_LAB_DB"] = f"sqlite:///{tmp / 'bench.db'}"
     os.environ["MLSD_LAB_DATA"] = str(tmp)
     registry = Registry.from_url(os.environ["MLSD_LAB_DB"])
-    path = ROOT / "bench" / "results.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
+    results = results_file.load()
     figures = results.setdefault("production", {})
     figures.setdefault("run_to_run_latency", {}).update(run_to_run(studies))
     if not args.only_noise:
         figures.setdefault("endpoint", {}).update(endpoint_figures(registry, args.requests, studies))
         figures["warm_repaint_ms_during_load_test"] = repaint_under_load(args.repeats, registry)
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    results_file.save(results)
     print(json.dumps(figures, indent=2))
 
 

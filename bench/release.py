@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import results_file  # noqa: E402
+
 CHALLENGERS = {  # a second version of each study to release against the defaults
     "fraud": {"imbalance": "class_weight"},
     "search": {"retriever": "bm25"},
@@ -119,10 +121,7 @@ def main() -> None:
     if not args.no_browser:
         figures["browser_fraud"] = browser_figures("fraud")
     print(json.dumps(figures, indent=2))
-    path = ROOT / "bench" / "results.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results["release"] = figures
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    results_file.store("release", figures)
 
 
 if __name__ == "__main__":

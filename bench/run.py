@@ -29,6 +29,7 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
+from bench import results_file  # noqa: E402
 from case_studies.recommendation import pipeline  # noqa: E402
 from case_studies.recommendation.world import generate_world  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
@@ -349,12 +350,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--only-interview", action="store_true", help="update only the interview figures")
     args = parser.parse_args()
-    path = ROOT / "bench" / "results.json"
     if args.only_interview:
-        results = json.loads(path.read_text())
-        results["interview"] = interview_figures(args.repeats)
-        path.write_text(json.dumps(results, indent=2) + "\n")
-        print(json.dumps(results["interview"], indent=2))
+        results_file.store("interview", interview_figures(args.repeats))
+        print(json.dumps(results_file.load()["interview"], indent=2))
         return
     results = {
         "engine_overhead": engine_overhead(max(3, args.repeats // 4)),
@@ -366,8 +364,7 @@ def main() -> None:
     results["warm_repaint_over_floor"] = {
         key: warm[key] / floor[key] for key in ("value_shown_p50", "run_finished_p50", "run_finished_p95")
     }
-    stored = json.loads(path.read_text()) if path.exists() else {}  # other benches' keys stay
-    path.write_text(json.dumps(stored | results, indent=2) + "\n")
+    results_file.save(results_file.load() | results)  # other benches' keys stay
     print(json.dumps(results, indent=2))
 
 

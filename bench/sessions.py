@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run import RUN_FINISHED, VALUE_SHOWN, _rss_mb, percentile  # noqa: E402  bench/run.py
 
 import engine  # noqa: E402
+from bench import results_file  # noqa: E402
 from tests.e2e.harness import launch_browser, press_slider, slider, start_server, wait_for_app  # noqa: E402
 
 # Per study: a knob whose new values retrain, pressed to the right a few times.
@@ -167,10 +168,7 @@ def main() -> None:
             browser.close()
             PROC.terminate()
             PROC.wait(timeout=10)
-    path = ROOT / "bench" / "results.json"
-    stored = json.loads(path.read_text()) if path.exists() else {}
-    stored["sessions"] = results
-    path.write_text(json.dumps(stored, indent=2) + "\n")
+    results_file.store("sessions", results)
     print(json.dumps(results, indent=2))
 
 

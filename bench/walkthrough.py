@@ -22,6 +22,7 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
+from bench import results_file  # noqa: E402
 from engine.content import load_steps  # noqa: E402
 from tests.e2e.harness import launch_browser, start_server, wait_for_app  # noqa: E402
 
@@ -71,10 +72,7 @@ def main() -> None:
             }
             print(study.id, json.dumps(results[study.id]), flush=True)
         browser.close()
-    path = ROOT / "bench" / "results.json"
-    stored = json.loads(path.read_text()) if path.exists() else {}
-    stored["walkthrough"] = results
-    path.write_text(json.dumps(stored, indent=2) + "\n")
+    results_file.store("walkthrough", results)
 
 
 if __name__ == "__main__":
