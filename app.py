@@ -1,8 +1,12 @@
 """MLSD Lab: navigation only. Pages live in app_pages/, the work in engine/ and case_studies/."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="MLSD Lab", page_icon=":material/hub:", layout="wide")
+# A local icon: a Material icon as the favicon is fetched from fonts.gstatic.com, and the lab runs offline.
+ICON = Path(__file__).parent / "ui" / "assets" / "favicon.png"
+st.set_page_config(page_title="MLSD Lab", page_icon=str(ICON), layout="wide")
 navigation = st.navigation(
     [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

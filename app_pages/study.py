@@ -7,7 +7,8 @@ from engine.data import DataError
 from engine.study import Dataset, Study
 from engine.tradeoffs import changed_knobs
 from ui import db, runs, views
-from ui.knobs import knob_panel, link_warning, reset_knobs
+from ui.knobs import knob_panel, link_warning, reset_knobs, seed_input
+from ui.state import Scope, link_key, study_page
 from ui.studies import pick_study
 
 # Plain labels: a bound widget writes its label into the URL, so these make readable links.
@@ -21,7 +22,7 @@ def data_source(study: Study) -> Dataset | None:
     uploads = st.file_uploader(
         "Use your own data",
         type=types,
-        key=f"{study.id}.upload",
+        key=Scope(study.id, "study", "data").key("upload"),
         help=study.data_format,
         accept_multiple_files=several,
     )
@@ -56,11 +57,11 @@ def _digest(files: dict[str, bytes]) -> str:
 
 def last_touched(study: Study, config: dict) -> list[str]:
     """The knobs changed by the latest interaction, remembered until the next change."""
-    previous = st.session_state.get(f"{study.id}.previous")
-    if previous is not None and previous != config:
-        st.session_state[f"{study.id}.touched"] = changed_knobs(previous, config)
-    st.session_state[f"{study.id}.previous"] = config
-    return st.session_state.get(f"{study.id}.touched", [])
+    page = study_page(study.id)
+    if page.previous is not None and page.previous != config:
+        page.touched = changed_knobs(page.previous, config)
+    page.previous = config
+    return page.touched
 
 
 def register_button(study: Study, config: dict, seed: int) -> None:
@@ -73,8 +74,8 @@ def register_button(study: Study, config: dict, seed: int) -> None:
     ):
         with st.spinner("Registering…"):
             model = db.registry().register(study, config, seed)
-        st.session_state[f"{study.id}.registered"] = model.version
-    version = st.session_state.get(f"{study.id}.registered")
+        study_page(study.id).registered = model.version
+    version = study_page(study.id).registered
     if version is not None:
         st.page_link(
             "app_pages/production.py",
@@ -85,7 +86,7 @@ def register_button(study: Study, config: dict, seed: int) -> None:
 
 
 def pin_baseline(study: Study, config: dict) -> None:
-    st.session_state[f"{study.id}.baseline"] = config
+    study_page(study.id).baseline = config
 
 
 @st.fragment
@@ -115,7 +116,7 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
         view = st.segmented_control(
             "View",
             [LAB, WALKTHROUGH, COMPARE] + ([TRY] if study.probe else []),
-            key=f"{study.id}.view",
+            key=link_key(study.id, "view"),
             default=LAB,
             required=True,
             bind="query-params",
@@ -124,7 +125,7 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
         try:
             with st.spinner("Training and evaluating this configuration…", show_time=True):
                 result = runs.run_config(study, config, seed, data)
-                baseline_config = st.session_state.get(f"{study.id}.baseline", study.defaults())
+                baseline_config = study_page(study.id).baseline or study.defaults()
                 baseline = runs.run_config(study, baseline_config, seed, data)
         except Exception as err:  # noqa: BLE001 - user data can break a run; show it, keep the page
             if data is None:
@@ -178,7 +179,7 @@ def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
         "Step",
         titles,
         horizontal=True,
-        key=f"{study.id}.step",
+        key=link_key(study.id, "step"),
         bind="query-params",
         label_visibility="collapsed",
     )
@@ -192,8 +193,10 @@ def walkthrough(study: Study, result, seed: int, data: Dataset | None) -> None:
     runs.warm_ahead(study, runs.run_key(result, data), ahead, seed, data)
     anchor = f"{study.id}-step"
     st.subheader(step.title, anchor=anchor)
-    if moves := st.session_state.pop(f"{study.id}.stepped", 0):
-        scroll_to(anchor, moves)
+    page = study_page(study.id)
+    if page.scroll_pending:
+        scroll_to(anchor, page.scroll_pending)
+        page.scroll_pending = 0
     st.markdown(text)
     st.caption("Every number on this page comes from the live system with your current knobs.")
     back, forward = st.columns(2)
@@ -215,7 +218,7 @@ def try_it(study: Study, config: dict, seed: int, data: Dataset | None) -> None:
         probe.label,
         value=probe.example,
         placeholder=probe.placeholder,
-        key=f"{study.id}.probe",
+        key=Scope(study.id, "study", "try").key("input"),
         max_chars=200,
     )
     if not text.strip():
@@ -226,16 +229,18 @@ def try_it(study: Study, config: dict, seed: int, data: Dataset | None) -> None:
         if isinstance(output, str):
             st.markdown(output)  # built by the study from its own tokens: markdown-safe
         elif isinstance(output, dict):
-            st.echarts_chart(output, height=420, key=f"{study.id}.probe_chart{index}", alt=heading)
+            key = Scope(study.id, "study", "try").key(f"chart{index}")
+            st.echarts_chart(output, height=420, key=key, alt=heading)
         else:
             st.dataframe(output)
     st.caption("Your knobs apply: move one and the same input goes through the changed system.")
 
 
 def go_to_step(study: Study, title: str) -> None:
-    st.session_state[f"{study.id}.step"] = title
-    st.session_state[f"{study.id}.stepped"] = st.session_state.get(f"{study.id}.steps", 0) + 1
-    st.session_state[f"{study.id}.steps"] = st.session_state[f"{study.id}.stepped"]
+    st.session_state[link_key(study.id, "step")] = title
+    page = study_page(study.id)
+    page.step_moves += 1
+    page.scroll_pending = page.step_moves
 
 
 def scroll_to(anchor: str, nonce: int) -> None:
@@ -254,6 +259,7 @@ def compare(study: Study, data: Dataset | None) -> None:
     keys = list(tried)
     label = {k: f"#{i + 1}: {views.describe(study, tried[k].config)}" for i, k in enumerate(keys)}
     left, right = st.columns(2)
+    # No keys: a new run changes the options, so B moves to the newest run.
     a = left.selectbox("Configuration A", keys, index=0, format_func=label.get)
     b = right.selectbox("Configuration B", keys, index=len(keys) - 1, format_func=label.get)
     comparable = runs.world(study, a) == runs.world(study, b)
@@ -270,15 +276,7 @@ st.title(study.question)
 subtitle = st.empty()  # filled once the sidebar knows whose data this is
 link_warning(study)
 with st.sidebar:
-    seed = st.number_input(
-        "Random seed",
-        0,
-        9999,
-        0,
-        key=f"{study.id}.seed",
-        bind="query-params",
-        help="Same seed and knobs give the same metrics; change it to see the noise.",
-    )
+    seed = seed_input(study)
     data = data_source(study)
 subtitle.caption(study.summary if data is None else f"The same system on your data: {data.summary}.")
 with st.sidebar:

@@ -164,10 +164,16 @@ class Study:
     def defaults(self) -> dict[str, Any]:
         return {k.id: k.default for k in self.knobs}
 
+    @property
+    def latency_metric(self) -> MetricSpec:
+        """The latency per request the Production page lists beside each version."""
+        timed = [m for m in self.metrics if m.group == "system" and m.unit == "ms"]
+        return next((m for m in timed if m.key == "latency_p99_ms"), timed[0])
+
 
 def lazy(target: str) -> Callable[..., Any]:
     """`"package.module:function"`, imported on its first call, so listing studies and painting a page
-    do not wait for a study's heavy libraries (implicit, scikit-learn, hnswlib) to load."""
+    do not wait for a study's heavy libraries (implicit, scikit-learn, faiss) to load."""
     module_name, _, name = target.partition(":")
 
     def call(*args: Any) -> Any:

@@ -1,4 +1,5 @@
-"""One widget per knob, bound to the URL so a link reproduces the configuration."""
+"""One widget per knob, bound to the URL so a link reproduces the configuration, and remembered for
+the session so the configuration follows the learner to the Production page and back."""
 
 from __future__ import annotations
 
@@ -8,15 +9,21 @@ import streamlit as st
 
 from engine.knobs import Knob, KnobError
 from engine.study import Dataset, Study, data_limits
+from ui.state import Scope, link_key, study_page
 
 
 def widget_key(study: Study, knob: Knob) -> str:
-    return f"{study.id}.{knob.id}"
+    return link_key(study.id, knob.id)
+
+
+def _memory(study: Study) -> Scope:
+    return Scope(study.id, "knobs")
 
 
 def knob_panel(study: Study, data: Dataset | None) -> dict[str, Any]:
     """Draw every knob and return the configuration they describe."""
     _spell_switches_as_buttons(study)
+    _restore(study)
     current = current_config(study)
     uploaded, limits = data is not None, data_limits(data)
     config = {}
@@ -32,17 +39,32 @@ def knob_panel(study: Study, data: Dataset | None) -> dict[str, Any]:
             limit, reason = limits[knob.id]
             above = knob.format_value(limit)
             st.caption(f"{knob.label} changes nothing above {above} on your data: {reason}.")
+    _memory(study)["config"] = config
     return config
 
 
+def _restore(study: Study) -> None:
+    """Knobs the learner set on an earlier visit to the page take those values again: Streamlit drops
+    a widget's state when another page runs, and the top navigation's links carry no URL values."""
+    kept = _memory(study).get("config") or {}
+    for knob in study.knobs:
+        key = widget_key(study, knob)
+        if knob.id in kept and key not in st.session_state and key not in st.query_params:
+            st.session_state[key] = _to_widget(knob, kept[knob.id])
+
+
 def current_config(study: Study) -> dict[str, Any]:
-    """The values the widgets are about to take (session, else the link, else the default), so a
-    knob drawn before the one it depends on can still tell it is idle."""
+    """The values the widgets are about to take, or took when last drawn (session, else the link,
+    else what the study page last used, else the default), so a knob drawn before the one it depends
+    on can still tell it is idle, and the Production page registers the design the learner built."""
+    kept = _memory(study).get("config") or {}
     values = {}
     for knob in study.knobs:
         key = widget_key(study, knob)
         if key in st.session_state:
             values[knob.id] = _from_widget(knob, st.session_state[key])
+        elif key not in st.query_params and knob.id in kept:
+            values[knob.id] = kept[knob.id]
         else:
             values[knob.id], _ = _from_link(study, knob)
     return values
@@ -110,13 +132,40 @@ def link_warning(study: Study) -> None:
     """Say which values a shared link asked for that the knobs cannot take (a typo, a link from an
     older version): the widgets fall back to their defaults silently. Kept for the session, since
     the widgets rewrite the URL with the values they use."""
-    key = f"{study.id}.link_problems"
-    if key not in st.session_state:
-        st.session_state[key] = [problem for k in study.knobs if (problem := _from_link(study, k)[1])]
-    if st.session_state[key]:
+    page = study_page(study.id)
+    if page.link_problems is None:
+        page.link_problems = [problem for k in study.knobs if (problem := _from_link(study, k)[1])]
+    if page.link_problems:
         st.warning(
             "This link asked for values the knobs cannot take, so their defaults are used: "
-            + "; ".join(st.session_state[key])
+            + "; ".join(page.link_problems)
             + ".",
             icon=":material/link_off:",
         )
+
+
+def seed_input(study: Study) -> int:
+    """The random seed, bound to the URL and remembered for the session like a knob."""
+    key = link_key(study.id, "seed")
+    kept = _memory(study).get("seed")
+    if kept is not None and key not in st.session_state and key not in st.query_params:
+        st.session_state[key] = kept
+    seed = st.number_input(
+        "Random seed",
+        0,
+        9999,
+        0,
+        key=key,
+        bind="query-params",
+        help="Same seed and knobs give the same metrics; change it to see the noise.",
+    )
+    _memory(study)["seed"] = int(seed)
+    return int(seed)
+
+
+def current_seed(study: Study) -> int:
+    """The seed the study page uses now, or used when last drawn."""
+    key = link_key(study.id, "seed")
+    if key in st.session_state:
+        return int(st.session_state[key])
+    return int(_memory(study).get("seed") or 0)

@@ -13,8 +13,8 @@ from engine.graph import architecture, canvas_height, echarts_option, format_lat
 from engine.result import RunResult
 from engine.study import NO_CHANGE, Study
 from engine.tradeoffs import changed_knobs, pareto_front
+from ui.state import Scope, production, study_page
 
-PRODUCTION_USED = "{study}.production_used"  # set by the Release and Monitor views
 BETTER = palette.SERIES[2]  # green-teal: a change in the good direction
 
 
@@ -31,24 +31,46 @@ def metric_row(study: Study, result: RunResult, baseline: RunResult | None, keys
             spec.label,
             spec.format(value),
             delta=delta,
-            delta_color="off" if delta == NO_CHANGE else "normal" if spec.higher_is_better else "inverse",
             help=spec.help,
             border=True,
+            **delta_style(delta, spec.higher_is_better),
         )
 
 
+def delta_style(delta: str | None, higher_is_better: bool) -> dict[str, str]:
+    """How `st.metric` draws a change: "≈ no change" uncoloured and with no arrow (an up arrow on it
+    read as a gain), a real change coloured by whether it is better."""
+    if delta == NO_CHANGE:
+        return {"delta_color": "off", "delta_arrow": "off"}
+    return {"delta_color": "normal" if higher_is_better else "inverse"}
+
+
 def ranges_caption(study: Study, result: RunResult) -> None:
-    """Metrics a study reports with a range (few test events make them noisy), as one line."""
+    if text := ranges_text(study, result):
+        st.caption(text)
+
+
+def ranges_text(study: Study, result: RunResult) -> str | None:
+    """The metrics a study reports with a range, in one line that says what "≈" tests: a change
+    against the baseline is judged on the difference unit by unit (the same users, queries or days
+    scored twice), whose range is narrower than these, so a change smaller than them can be real."""
     intervals = result.artifacts.get("intervals", {})
     parts = [
         f"{study.metric(key).label} {study.metric(key).format(low)}–{study.metric(key).format(high)}"
         for key, (low, high) in intervals.items()
     ]
-    if parts:
-        unit = result.artifacts.get("interval_unit", "test days")
-        st.caption(
-            f"95 % ranges over resampled {unit}: " + "; ".join(parts) + ". Differences inside them read ≈."
-        )
+    if not parts:
+        return None
+    unit = result.artifacts.get("interval_unit", "test days")
+    text = f"95 % ranges over resampled {unit}: " + "; ".join(parts) + "."
+    if not result.artifacts.get("per_unit"):
+        return text + " A change against the baseline reads ≈ when it is inside both runs' ranges added."
+    scored = unit.split(" ", 1)[-1]  # "2,000 evaluation users" -> "evaluation users"
+    return text + (
+        f" A change against the baseline reads ≈ when its paired difference (the same {scored} scored by"
+        " both) is inside that difference's own 95 % range, which is narrower than these: a "
+        "change smaller than them can still be real, and is coloured."
+    )
 
 
 def study_panels(study: Study, result: RunResult, baseline: RunResult | None) -> None:
@@ -60,13 +82,14 @@ def study_panels(study: Study, result: RunResult, baseline: RunResult | None) ->
             continue
         with columns[index % 2]:
             st.markdown(f"**{panel.title}**")
-            st.echarts_chart(option, key=f"{study.id}.panel{index}", height=300, alt=panel.title)
+            key = Scope(study.id, "study", "lab").key(f"panel{index}")
+            st.echarts_chart(option, key=key, height=300, alt=panel.title)
             st.caption(panel.caption)
 
 
 def endpoint_caption(study: Study) -> None:
     """The request path as the endpoint measured it, when this session load-tested one."""
-    last = st.session_state.get(f"{study.id}.loadtest")
+    last = production(study.id).loadtest
     if not last:
         return
     first = last["levels"][0]
@@ -79,20 +102,19 @@ def endpoint_caption(study: Study) -> None:
 
 def architecture_panel(study: Study, result: RunResult, touched: list[str]) -> None:
     """The system as a graph of its stages; clicking a node opens its details underneath."""
-    state_key = f"{study.id}.node"
-    production = bool(st.session_state.get(PRODUCTION_USED.format(study=study.id)))
-    graph = architecture(study, result, touched, production)
+    page, chart_key = study_page(study.id), Scope(study.id, "study", "lab").key("architecture")
+    graph = architecture(study, result, touched, production(study.id).used)
     names = list(graph.nodes)
 
     def on_select() -> None:
-        for group in st.session_state[f"{study.id}.arch"].selection.selected:
+        for group in st.session_state[chart_key].selection.selected:
             if group.get("data_type") == "node" and group["data_indices"]:
-                st.session_state[state_key] = names[group["data_indices"][0]]
+                page.node = names[group["data_indices"][0]]
 
-    selected = st.session_state.get(state_key)
+    selected = page.node
     st.echarts_chart(
         echarts_option(graph, selected),
-        key=f"{study.id}.arch",
+        key=chart_key,
         on_select=on_select,
         height=canvas_height(graph),
         renderer="svg",  # crisp text, and stages are real DOM nodes a browser test can click
@@ -127,7 +149,7 @@ def pareto_chart(study: Study, runs: dict[tuple, RunResult], current: tuple, bas
     quality, cost = study.metric(study.quality_metric), study.metric(study.cost_metric)
     st.echarts_chart(
         pareto_option(study, runs, current, baseline),
-        key=f"{study.id}.pareto",
+        key=Scope(study.id, "study", "lab").key("pareto"),
         height=340,
         alt=f"{quality.label} against {cost.label} for every configuration tried",
     )

@@ -1,5 +1,8 @@
 """The three indexes: BM25 (bm25s), dense LSA vectors (TF-IDF → TruncatedSVD), and an HNSW graph
-over the vectors (hnswlib) for approximate nearest-neighbour search."""
+over the vectors (faiss's IndexHNSWFlat) for approximate nearest-neighbour search.
+
+faiss ships wheels for every platform the README promises; hnswlib 0.8.0 has none, so installing it
+needed a C++ compiler (and failed in the slim Docker image)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 import bm25s
-import hnswlib
+import faiss
 import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -56,20 +59,42 @@ def build_dense(docs: list[list[str]], dims: int, seed: int) -> Dense:
     return Dense(tfidf, svd, vectors, (time.perf_counter() - start) * 1000)
 
 
-def build_hnsw(vectors: np.ndarray, seed: int) -> tuple[hnswlib.Index, float, int]:
-    """One thread: with several, insertion order and so the graph would vary run to run."""
+class HNSW:
+    """A faiss HNSW graph that pickles (a registered search version is a pickled system): faiss's own
+    index is a SWIG object, so it travels as faiss's serialised bytes."""
+
+    def __init__(self, index: faiss.IndexHNSWFlat):
+        self.index = index
+
+    def __getstate__(self) -> dict:
+        return {"bytes": faiss.serialize_index(self.index)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.index = faiss.deserialize_index(state["bytes"])
+
+    def search(self, query: np.ndarray, k: int, ef: int) -> tuple[np.ndarray, np.ndarray]:
+        # The beam rides on the call, not the shared index: sessions with other ef values may search
+        # the same memoised graph at once. It must be at least as wide as the answer.
+        params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
+        scores, labels = self.index.search(query[None, :], k, params=params)
+        return labels[0].astype(np.int64), scores[0]
+
+
+def build_hnsw(vectors: np.ndarray, seed: int) -> tuple[HNSW, float, int]:
+    """One thread, so the graph is the same on every run (faiss's level draws use a fixed seed of its
+    own, so `seed` does not change it). Its size is the graph faiss adds on top of the vectors,
+    which the dense index already counts."""
+    faiss.omp_set_num_threads(1)
     start = time.perf_counter()
-    index = hnswlib.Index(space="ip", dim=vectors.shape[1])
-    index.init_index(
-        max_elements=len(vectors), M=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION, random_seed=seed
-    )
-    index.set_num_threads(1)
-    index.add_items(vectors, np.arange(len(vectors)))
-    size = len(vectors) * (HNSW_M * 2 * 4 + 8)  # links per node at level 0, plus labels (hnswlib's layout)
-    return index, (time.perf_counter() - start) * 1000, size
+    index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.add(np.ascontiguousarray(vectors, np.float32))
+    elapsed = (time.perf_counter() - start) * 1000
+    size = faiss.serialize_index(index).nbytes - vectors.astype(np.float32).nbytes
+    return HNSW(index), elapsed, int(size)
 
 
-def nearest(dense: Dense, ann: hnswlib.Index | None, query: np.ndarray, k: int, ef: int):
+def nearest(dense: Dense, ann: HNSW | None, query: np.ndarray, k: int, ef: int):
     """The k documents closest to `query`: exactly, or through the HNSW graph with beam width ef."""
     k = min(k, len(dense.vectors))
     if ann is None:
@@ -77,6 +102,4 @@ def nearest(dense: Dense, ann: hnswlib.Index | None, query: np.ndarray, k: int, 
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return top, scores[top]
-    ann.set_ef(max(ef, k))  # hnswlib needs a beam at least as wide as the answer
-    labels, distances = ann.knn_query(query[None, :], k=k)
-    return labels[0].astype(np.int64), 1.0 - distances[0]
+    return ann.search(query, k, ef)

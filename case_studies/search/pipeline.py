@@ -58,7 +58,7 @@ class System:
     prep: Prepared
     lexical: ix.Lexical
     dense: ix.Dense
-    ann: Any  # hnswlib.Index, or None for exact search
+    ann: Any  # index.HNSW, or None for exact search
     ranker: Any  # fitted regressor, or None
     config: dict[str, Any]
     _recent: dict = field(default_factory=dict, repr=False)

@@ -65,7 +65,7 @@ def test_configuration_comes_from_the_url():
 
 def test_clicking_a_stage_shows_its_details():
     at = open_study()
-    at.session_state["recommendation.node"] = "Ranking"  # stand-in for a chart click
+    at.session_state["recommendation.study.main.StudyPage"].node = "Ranking"  # stand-in for a chart click
     at.run()
     details = " ".join(m.value for m in at.markdown)
     assert "**Ranking** · measured" in details
@@ -174,7 +174,7 @@ def test_fraud_bad_upload_names_the_line_and_keeps_the_knobs():
 def test_search_try_it_sends_a_typed_query_through_every_stage():
     at = open_study(study="search")
     at.segmented_control(key="search.view").set_value("Try it").run()
-    at.text_input(key="search.probe").input("<b>blue</b> wireless sneekers").run()
+    at.text_input(key="search.study.try.input").input("<b>blue</b> wireless sneekers").run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "`<b>blue</b> wireless sneekers` → `b blue b wireless sneakers running shoes`" in text
@@ -273,10 +273,10 @@ def pareto_points(at) -> int:
 def test_pymk_try_it_shows_a_users_candidates_and_the_ranked_list():
     at = open_study(study="pymk")
     at.segmented_control(key="pymk.view").set_value("Try it").run()
-    at.text_input(key="pymk.probe").input("42").run()
+    at.text_input(key="pymk.study.try.input").input("42").run()
     assert not at.exception
     assert len(at.dataframe) >= 2  # candidates by source, and the suggestions shown
     ego = at.get("echarts_chart")[-1].proto  # the user's neighbourhood, drawn
     assert '"name": "42"' in ego.spec or '"name":"42"' in ego.spec
-    at.text_input(key="pymk.probe").input("not a user").run()
+    at.text_input(key="pymk.study.try.input").input("not a user").run()
     assert not at.exception  # a bad id gets a message, not a traceback

@@ -45,7 +45,7 @@ def test_register_promote_roll_back_and_diff(fresh_db):
     assert list(versions["version"]) == [1, 2]
     assert "Model = random_forest" in versions["design"].iloc[1]
     for version in (1, 2):
-        at.selectbox(key="fraud.alias_target").set_value(version).run()
+        at.selectbox(key="fraud.production.registry.alias_target").set_value(version).run()
         button(at, "Promote to champion").click().run()
     assert list(at.dataframe[0].value["alias"]) == ["", "champion"]
     button(at, "Roll back champion").click().run()
@@ -63,8 +63,8 @@ def test_serve_load_test_batch_and_plan(fresh_db):
     button(at, "Start the endpoint").click().run(timeout=120)
     assert "127.0.0.1" in at.success[0].value
     assert any("curl -s -X POST http://127.0.0.1" in c.value for c in at.code)
-    at.multiselect(key="fraud.levels").set_value([1, 4]).run()
-    at.number_input(key="fraud.requests").set_value(100).run()
+    at.multiselect(key="fraud.production.serve.levels").set_value([1, 4]).run()
+    at.number_input(key="fraud.production.serve.requests").set_value(100).run()
     button(at, "Run the load test").click().run(timeout=120)
     assert not at.exception
     levels = at.dataframe[0].value
@@ -92,18 +92,18 @@ def test_release_shadow_canary_and_statistics(fresh_db):
     at.session_state["fraud.model"] = "random_forest"  # as if moved on the study page
     button(at, "Register this design as the challenger").click().run(timeout=300)
     assert not at.exception, at.exception
-    assert at.selectbox(key="fraud.rel_b").value == 2
+    assert at.selectbox(key="fraud.production.release.challenger").value == 2
     assert {m.label for m in at.metric} >= {"same decision", "challenger p50", "challenger p99"}
     button(at, "Run the canary").click().run(timeout=180)
     assert not at.exception, at.exception
     steps = at.dataframe[0].value
     assert steps["decision"].iloc[-1] in ("promote", "roll back (metric)", "pause (no data)")
     assert (at.success or at.warning) and at.get("plotly_chart")
-    at.text_input(key="fraud.steps").set_value("5, 50").run()
+    at.text_input(key="fraud.production.release.steps").set_value("5, 50").run()
     assert "cannot run" in at.error[0].value and "100" in at.error[0].value  # nothing typed is lost
-    assert at.text_input(key="fraud.steps").value == "5, 50"
-    at.text_input(key="fraud.steps").set_value("5, 25, 50, 100").run()
-    at.select_slider(key="fraud.repeats").set_value(100).run()
+    assert at.text_input(key="fraud.production.release.steps").value == "5, 50"
+    at.text_input(key="fraud.production.release.steps").set_value("5, 25, 50, 100").run()
+    at.select_slider(key="fraud.production.release.repeats").set_value(100).run()
     next(b for b in at.button if b.label.startswith("Run 100 seeded canaries")).click().run(timeout=180)
     assert not at.exception, at.exception
     labels = {m.label: m.value for m in at.metric}
@@ -117,9 +117,9 @@ def test_monitor_a_drift_scenario_with_retraining_on_alert(fresh_db):
     at = open_page(PAGE, study="fraud")
     button(at, "Register this design").click().run(timeout=180)
     view(at, "Monitor")
-    at.selectbox(key="fraud.scenario").set_value("card_testing")
-    at.radio(key="fraud.preset").set_value("psi")
-    at.radio(key="fraud.policy").set_value("on_alert")
+    at.selectbox(key="fraud.production.monitor.scenario").set_value("card_testing")
+    at.radio(key="fraud.production.monitor.preset").set_value("psi")
+    at.radio(key="fraud.production.monitor.policy").set_value("on_alert")
     next(b for b in at.button if b.label == "Run the serving period").click().run(timeout=300)
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}

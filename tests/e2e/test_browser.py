@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 import engine
 from tests.e2e.harness import click_stage, press_slider, wait_for_app
 
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshot.png"
+SCREENSHOT = Path(__file__).parents[1] / "artifacts" / "recommendation_lab.png"  # never into the checkout
 STUDY = engine.get_study("recommendation")
 
 
@@ -41,6 +41,7 @@ def test_moving_a_slider_changes_the_metrics(page, app_url):
     ).not_to_have_text(before)
     assert float(metric_value(page, "Candidate recall@N")) > float(before)
     assert "candidates=500" in page.url  # the link reproduces this configuration
+    SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOT)
 
 

@@ -85,3 +85,7 @@ def test_run_a_canary_and_a_drift_scenario_to_their_charts(app_url, page):
     expect(heatmap.locator(".heatmaplayer")).to_be_attached()
     expect(page.get_by_text("First alert", exact=True)).to_be_visible()
     shoot(page, "production-monitor", phone="production-monitor-phone")
+    page.get_by_role("button", name="Measure", exact=True).click()
+    wait_for_app(page, timeout=120_000)
+    # The result shows where the button was, not inside a box that reopened collapsed.
+    expect(page.get_by_test_id("stDataFrame").filter(has_text="window").last).to_be_visible()

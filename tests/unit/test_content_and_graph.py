@@ -138,3 +138,24 @@ def test_the_compare_table_colours_a_change_by_whether_it_is_better_and_leaves_n
     assert table.loc[slower, "B − A"].startswith("+") and shade(slower) == palette.RED  # worse
     plain = [label for label, delta in table["B − A"].items() if delta == NO_CHANGE]
     assert plain and all(shade(label) is None for label in plain)
+
+
+def test_no_change_has_no_arrow_and_no_colour_while_a_real_change_is_coloured_by_direction():
+    from engine.study import NO_CHANGE
+    from ui.views import delta_style
+
+    assert delta_style(NO_CHANGE, higher_is_better=True) == {"delta_color": "off", "delta_arrow": "off"}
+    assert delta_style("+0.021", higher_is_better=True) == {"delta_color": "normal"}
+    assert delta_style("+3.20 ms", higher_is_better=False) == {"delta_color": "inverse"}
+
+
+def test_the_ranges_caption_says_which_difference_the_approximately_equal_sign_tests():
+    from ui.views import ranges_text
+
+    recommendation = engine.get_study("recommendation")
+    paired = ranges_text(recommendation, engine.run(recommendation, {}, seed=0))
+    assert "paired difference" in paired and "evaluation users" in paired
+    assert "narrower than these" in paired  # so a coloured change inside the ranges is not a contradiction
+    fraud = engine.get_study("fraud")
+    unpaired = ranges_text(fraud, engine.run(fraud, {}, seed=0))
+    assert "paired" not in unpaired and "both runs' ranges added" in unpaired

@@ -15,43 +15,50 @@ from engine.monitoring.lesson import window_lesson
 from engine.serving.registry import Registry
 from engine.study import Study
 from ui.plots import layout
-from ui.views import PRODUCTION_USED
+from ui.production.common import pick_version, scope
+from ui.state import production
 
 WINDOWS = (100, 300, 1000, 3000, 10_000)
 POLICY_LABELS = {"never": "never", "scheduled": "weekly", "on_alert": "on alert"}
 PRESET_LABELS = {"evidently": "Evidently's default rule", "psi": "PSI 0.1 / 0.25"}
 
 
-def monitor_view(study: Study, registry: Registry, model) -> None:
-    st.session_state[PRODUCTION_USED.format(study=study.id)] = True  # the graph gains router, monitor
+def view(study: Study, registry: Registry) -> None:
+    if study.serving.release is None:
+        st.info("This study declares no live world to monitor.", icon=":material/info:")
+        return
+    model = pick_version(study, registry, "monitor")
+    if model is None:
+        return
+    production(study.id).used = True  # the study page's graph gains the router and the monitor
+    keys, state = scope(study, "monitor"), production(study.id)
     drift = study.serving.release.drift
     scenarios = {s.name: s for s in drift.SCENARIOS}
-    with st.form(f"{study.id}.monitor_form", border=True):
+    with st.form(keys.key("form"), border=True):
         a, b = st.columns([2, 3])
         name = a.selectbox(
             "Drift scenario",
             list(scenarios),
-            key=f"{study.id}.scenario",
+            key=keys.key("scenario"),
             format_func=lambda n: scenarios[n].label,
             help="\n\n".join(f"**{s.label}**: {s.what}" for s in scenarios.values()),
         )
-        day = b.slider("Drift starts on day", 1, 27, 14, key=f"{study.id}.drift_day")
+        day = b.slider("Drift starts on day", 1, 27, 14, key=keys.key("drift_day"))
         c, d, e = st.columns([2, 2, 2])
         window = c.select_slider(
-            "Requests per daily window", WINDOWS, 1000, key=f"{study.id}.window",
+            "Requests per daily window", WINDOWS, 1000, key=keys.key("window"),
             help="Small windows raise false alarms on noise; large ones let KS flag shifts too small to "
             "matter.",
         )  # fmt: skip
         preset = d.radio(
-            "Drift rule", monitors.PRESETS, key=f"{study.id}.preset", format_func=PRESET_LABELS.get
+            "Drift rule", monitors.PRESETS, key=keys.key("preset"), format_func=PRESET_LABELS.get
         )
         policy = e.radio(
-            "Retraining", simulate.POLICIES, key=f"{study.id}.policy", format_func=POLICY_LABELS.get,
+            "Retraining", simulate.POLICIES, key=keys.key("policy"), format_func=POLICY_LABELS.get,
             help="Weekly: every 7 days. On alert: once the alert's day is labelled (its day + the label "
             "delay).",
         )  # fmt: skip
         run = st.form_submit_button("Run the serving period", icon=":material/monitor_heart:", type="primary")
-    key = f"{study.id}.monitor"
     if run:
         with st.spinner("Building the live world and the model in service…", show_time=True):
             period = lab.period(study, model, name, day)
@@ -60,8 +67,8 @@ def monitor_view(study: Study, registry: Registry, model) -> None:
             period, int(window), preset, policy, progress=lambda s, t: bar.progress(s, t)
         )
         bar.empty()
-        st.session_state[key] = (model.version, report)
-    last = st.session_state.get(key)
+        state.monitor = (model.version, report)
+    last = state.monitor
     if not last or last[0] != model.version:
         st.caption(
             "Each simulated day serves a window of live requests with the model in service; the monitors "
@@ -98,7 +105,8 @@ def show_report(study: Study, registry: Registry, model, report: simulate.Report
         delta_color="off",
         border=True,
     )
-    st.plotly_chart(heatmap(report), key=f"{study.id}.heatmap")
+    keys = scope(study, "monitor")
+    st.plotly_chart(heatmap(report), key=keys.key("heatmap"))
     methods = sorted(set(report.method.values()))
     st.caption(
         f"Drift score = the statistic over its threshold ({', '.join(methods)}); 1 or more drifts. "
@@ -108,7 +116,7 @@ def show_report(study: Study, registry: Registry, model, report: simulate.Report
             else "The window alerts when any column's PSI passes 0.25."
         )
     )
-    st.plotly_chart(metric_chart(report), key=f"{study.id}.metric_chart")
+    st.plotly_chart(metric_chart(report), key=keys.key("metric_chart"))
     if report.retrains:
         st.dataframe(
             pd.DataFrame(
@@ -192,20 +200,23 @@ def metric_chart(report: simulate.Report) -> go.Figure:
 
 
 def lesson(study: Study, report: simulate.Report) -> None:
-    key = f"{study.id}.lesson.{id(report.period)}"
-    with st.expander(
-        "Window size and the statistics: measured on this model's score", expanded=key in st.session_state
-    ):
+    """The window-size lesson on demand, in a box that stays open: inside a collapsed expander, the
+    table a 3.5 s *Measure* drew was hidden, and the press looked like it did nothing."""
+    keys = scope(study, "monitor")
+    measured = keys.get("lesson")
+    with st.container(border=True):
+        st.markdown("**Window size and the statistics: measured on this model's score**")
         st.caption(
             "Windows of the score before any drift, compared with the training-time reference, as they "
             "are and moved by 0.1 σ and 0.5 σ (resampled with exponential weights, so the score keeps its "
             "shape). Shares of 40 windows each."
         )
-        if st.button("Measure", key=f"{study.id}.lesson_button"):
+        if st.button("Measure", key=keys.key("lesson_button")):
             with st.spinner("Drawing windows…", show_time=True):
-                st.session_state[key] = window_lesson(report.period)
-        if key in st.session_state:
-            table = st.session_state[key]
+                measured = (id(report.period), window_lesson(report.period))
+            keys["lesson"] = measured
+        if measured is not None and measured[0] == id(report.period):
+            table = measured[1]
             st.dataframe(
                 table,
                 hide_index=True,

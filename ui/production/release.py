@@ -11,14 +11,20 @@ import streamlit as st
 from engine import palette
 from engine.release import canary, lab
 from engine.serving.registry import CHALLENGER, CHAMPION, Registry
-from engine.study import Study
+from engine.study import NO_CHANGE, Study
 from ui.plots import layout
-from ui.views import PRODUCTION_USED
+from ui.production.common import register_current, scope
+from ui.state import production
+from ui.views import delta_style
 
 
-def release_view(study: Study, registry: Registry, register_current) -> None:
-    st.session_state[PRODUCTION_USED.format(study=study.id)] = True  # the graph gains router, monitor
+def view(study: Study, registry: Registry) -> None:
     release = study.serving.release
+    if release is None:
+        st.info("This study declares no online metric to release on.", icon=":material/info:")
+        return
+    production(study.id).used = True  # the study page's graph gains the router and the monitor
+    keys = scope(study, "release")
     versions = registry.versions(study.id)
     if st.button("Register this design as the challenger", icon=":material/add_circle:"):
         register_current(study, registry, alias=CHALLENGER)
@@ -37,12 +43,12 @@ def release_view(study: Study, registry: Registry, register_current) -> None:
     first = aliases.get(CHAMPION, numbers[0])
     left, right = st.columns(2)
     champion = left.selectbox(
-        "Champion", numbers, numbers.index(first), key=f"{study.id}.rel_a", format_func=label
+        "Champion", numbers, numbers.index(first), key=keys.key("champion"), format_func=label
     )
     others = [n for n in numbers if n != champion]
     second = aliases.get(CHALLENGER) if aliases.get(CHALLENGER) in others else others[-1]
     challenger = right.selectbox(
-        "Challenger", others, others.index(second), key=f"{study.id}.rel_b", format_func=label
+        "Challenger", others, others.index(second), key=keys.key("challenger"), format_func=label
     )
     pair = lab.pick(registry, study.id, champion, challenger)
     with st.spinner("Answering the same live requests with both versions…", show_time=True):
@@ -71,12 +77,12 @@ def shadow_section(study: Study, pair: lab.Pair, shadow: lab.Shadow) -> None:
     for col, q, name in ((cols[0], 0.5, "p50"), (cols[1], 0.99, "p99")):
         (value, _), (base, _) = shadow.quantile(CHALLENGER, q), shadow.quantile(CHAMPION, q)
         overhead, noise = shadow.overhead(q)
-        delta = "≈ no change" if abs(overhead) <= noise else f"{overhead:+.2f} ms"
+        delta = NO_CHANGE if abs(overhead) <= noise else f"{overhead:+.2f} ms"
         col.metric(
             f"challenger {name}",
             f"{value:.2f} ms",
             delta,
-            delta_color="off" if delta.startswith("≈") else "inverse",
+            **delta_style(delta, higher_is_better=False),
             help=f"Champion {base:.2f} ms; the 95 % bands of both add to ±{noise:.2f} ms.",
             border=True,
         )
@@ -90,51 +96,50 @@ def shadow_section(study: Study, pair: lab.Pair, shadow: lab.Shadow) -> None:
 
 
 def _schedule(study: Study) -> canary.Schedule | None:
-    release = study.serving.release
+    release, keys = study.serving.release, scope(study, "release")
     with st.container(border=True):
         a, b, c, d = st.columns(4)
         steps_text = a.text_input(
-            "Traffic steps (%)", "5, 25, 50, 100", key=f"{study.id}.steps",
+            "Traffic steps (%)", "5, 25, 50, 100", key=keys.key("steps"),
             help="Argo Rollouts' setWeight steps; the last (100 %) is the promotion.",
         )  # fmt: skip
         rpm = b.number_input(
-            "Requests per minute", 1, 1_000_000, release.default_rpm, 100, key=f"{study.id}.rpm"
+            "Requests per minute", 1, 1_000_000, release.default_rpm, 100, key=keys.key("rpm")
         )
-        minutes = c.number_input("Minutes per step", 1.0, 240.0, 10.0, 1.0, key=f"{study.id}.step_minutes")
+        minutes = c.number_input("Minutes per step", 1.0, 240.0, 10.0, 1.0, key=keys.key("step_minutes"))
         interval = d.number_input(
-            "Analysis every (min)", 0.5, 60.0, 1.0, 0.5, key=f"{study.id}.interval",
+            "Analysis every (min)", 0.5, 60.0, 1.0, 0.5, key=keys.key("interval"),
             help="Flagger's analysis interval: each check tests the metric on everything so far.",
         )  # fmt: skip
         e, f, g, h = st.columns(4)
-        alpha = e.select_slider("α (one-sided)", [0.01, 0.025, 0.05, 0.1], 0.05, key=f"{study.id}.alpha")
+        alpha = e.select_slider("α (one-sided)", [0.01, 0.025, 0.05, 0.1], 0.05, key=keys.key("alpha"))
         rule = f.radio(
-            "Metric test at each check", canary.RULES, key=f"{study.id}.rule", horizontal=True,
+            "Metric test at each check", canary.RULES, key=keys.key("rule"), horizontal=True,
             format_func={"sequential": "O'Brien–Fleming", "peeking": "fixed α (peeking)"}.get,
         )  # fmt: skip
-        extra = g.number_input("Inject latency (ms)", 0.0, 5000.0, 0.0, 50.0, key=f"{study.id}.inject_ms")
-        errors = h.number_input("Inject errors (%)", 0.0, 100.0, 0.0, 0.5, key=f"{study.id}.inject_err")
+        extra = g.number_input("Inject latency (ms)", 0.0, 5000.0, 0.0, 50.0, key=keys.key("inject_ms"))
+        errors = h.number_input("Inject errors (%)", 0.0, 100.0, 0.0, 0.5, key=keys.key("inject_err"))
     try:
         steps = tuple(float(s) for s in steps_text.replace(" ", "").split(",") if s)
         schedule = canary.Schedule(steps, int(rpm), float(minutes), float(interval), float(alpha), rule)
     except ValueError as err:
         st.error(f"That schedule cannot run: {err}.", icon=":material/error:")
         return None
-    st.session_state[f"{study.id}.injection"] = lab.Injection(float(extra), float(errors) / 100)
+    production(study.id).injection = lab.Injection(float(extra), float(errors) / 100)
     return schedule
 
 
 def canary_section(study: Study, registry: Registry, pair: lab.Pair, schedule: canary.Schedule) -> None:
-    injection = st.session_state[f"{study.id}.injection"]
+    keys, state = scope(study, "release"), production(study.id)
     apply = st.checkbox(
-        "Move the registry's champion alias if the canary promotes", True, key=f"{study.id}.apply"
+        "Move the registry's champion alias if the canary promotes", True, key=keys.key("apply")
     )
-    key = f"{study.id}.canary"
     if st.button("Run the canary", icon=":material/rocket_launch:", type="primary"):
-        seed = st.session_state.get(f"{study.id}.canary_runs", 0)
-        st.session_state[f"{study.id}.canary_runs"] = seed + 1  # each run a new seed: a new day of traffic
-        rollout = lab.run_canary(registry, pair, schedule, seed, injection, apply)
-        st.session_state[key] = (pair.champion.version, pair.challenger.version, rollout)
-    last = st.session_state.get(key)
+        seed = state.canary_runs
+        state.canary_runs += 1  # each run a new seed: a new day of traffic
+        rollout = lab.run_canary(registry, pair, schedule, seed, state.injection, apply)
+        state.canary = (pair.champion.version, pair.challenger.version, rollout)
+    last = state.canary
     if not last or last[:2] != (pair.champion.version, pair.challenger.version):
         st.caption(
             "Each step sends its share of traffic to the challenger for its minutes; every analysis "
@@ -155,7 +160,7 @@ def canary_section(study: Study, registry: Registry, pair: lab.Pair, schedule: c
     (st.success if outcome == canary.PROMOTED else st.warning)(
         f"{message} The registry's champion is v{champion_now}.", icon=":material/flag:"
     )
-    st.plotly_chart(timeline(rollout, pair.release), key=f"{study.id}.timeline")
+    st.plotly_chart(timeline(rollout, pair.release), key=keys.key("timeline"))
     release = pair.release
     rows = [
         {
@@ -250,21 +255,21 @@ def timeline(rollout: canary.Rollout, release) -> go.Figure:
 
 def statistics_section(study: Study, registry: Registry, pair: lab.Pair, schedule: canary.Schedule) -> None:
     st.subheader("What this schedule decides, over seeded repeats", divider="gray")
+    keys, state = scope(study, "release"), production(study.id)
     left, right = st.columns(2)
-    repeats = left.select_slider("Seeded canaries", [100, 200, 300, 500], 200, key=f"{study.id}.repeats")
+    repeats = left.select_slider("Seeded canaries", [100, 200, 300, 500], 200, key=keys.key("repeats"))
     worse = right.select_slider(
-        "Miss rate for a challenger worse by", [0.02, 0.05, 0.1, 0.2], 0.1, key=f"{study.id}.worse_by",
+        "Miss rate for a challenger worse by", [0.02, 0.05, 0.1, 0.2], 0.1, key=keys.key("worse_by"),
         format_func="{:.0%}".format,
     )  # fmt: skip
-    key = f"{study.id}.statistics"
     if st.button(f"Run {repeats} seeded canaries per case", icon=":material/query_stats:"):
         bar = st.progress(0.0, "Starting…")
         result = lab.statistics(
             registry, pair, schedule, int(repeats), float(worse), progress=lambda s, t: bar.progress(s, t)
         )
         bar.empty()
-        st.session_state[key] = (pair.champion.version, pair.challenger.version, schedule, result)
-    last = st.session_state.get(key)
+        state.statistics = (pair.champion.version, pair.challenger.version, schedule, result)
+    last = state.statistics
     if not last or last[:3] != (pair.champion.version, pair.challenger.version, schedule):
         st.caption(
             "The same schedule on this pair, on two equal models, on a challenger worse by the chosen "
@@ -297,7 +302,7 @@ def statistics_section(study: Study, registry: Registry, pair: lab.Pair, schedul
         help=band(result.miss_rate),
         border=True,
     )
-    st.plotly_chart(operating_curve(result), key=f"{study.id}.curve")
+    st.plotly_chart(operating_curve(result), key=keys.key("curve"))
     release = pair.release
     st.markdown(
         f"- Over the whole rollout ({schedule.rule} rule) a drop of **{result.detectable:.1%}** in "

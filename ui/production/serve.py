@@ -1,0 +1,284 @@
+"""The Serve view: start this session's endpoint for a registered version (a uvicorn process on
+127.0.0.1), then load-test it; p50 and p99 against throughput per concurrency level, the knee, and
+what micro-batching buys."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine import palette
+from engine.serving import capacity, loadtest, process
+from engine.serving.loadtest import Level, knee
+from engine.serving.registry import Registry
+from engine.study import Study
+from ui import db
+from ui.plots import layout
+from ui.production.common import loaded, pick_version, scope
+from ui.state import production
+
+LEVELS = (1, 4, 16, 64)
+
+
+def server(study: Study) -> process.ServerProcess | None:
+    """This session's endpoint for `study`, if it is still running."""
+    state = production(study.id)
+    if state.server is not None and not state.server.alive:  # it stopped itself (idle) or was killed
+        state.server = None
+    return state.server
+
+
+def start_server(study: Study, version: int, db_url: str, max_batch: int, max_wait_ms: float) -> None:
+    stop_server(study)
+    production(study.id).server = process.start(study.id, version, db_url, max_batch, max_wait_ms)
+
+
+def stop_server(study: Study) -> None:
+    state = production(study.id)
+    if state.server is not None:
+        state.server.stop()
+        state.server = None
+
+
+def uptime(handle: process.ServerProcess) -> str:
+    seconds = int(time.time() - handle.started_at)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+def view(study: Study, registry: Registry) -> None:
+    keys = scope(study, "serve")
+    handle = server(study)
+    if handle is None:
+        model = pick_version(study, registry, "serve")
+        if model is None:
+            return
+        batch_col, wait_col = st.columns(2)
+        max_batch = batch_col.number_input(
+            "Micro-batching: max batch size", 1, 64, 1, key=keys.key("max_batch"),
+            help="1 = off. Above 1 the server queues requests and answers up to this many with one call "
+            "(Ray Serve's default is 10).",
+        )  # fmt: skip
+        max_wait = wait_col.number_input(
+            "Micro-batching: max wait (ms)", 1.0, 100.0, 10.0, key=keys.key("max_wait"),
+            disabled=max_batch == 1, help="How long the first request of a batch waits for company.",
+        )  # fmt: skip
+        if st.button("Start the endpoint", icon=":material/play_arrow:", type="primary"):
+            try:
+                with st.spinner(
+                    f"Starting a server for v{model.version} and loading its artifact…", show_time=True
+                ):
+                    start_server(study, model.version, db.url(), int(max_batch), float(max_wait))
+            except process.ServerError as err:
+                st.error(f"The server did not start: {err}", icon=":material/error:")
+                return
+            st.rerun()
+        st.caption(
+            "The endpoint is a separate uvicorn process on 127.0.0.1, so a load test does not slow this "
+            f"page. It stops when you press Stop, after {process.IDLE_SECONDS // 60} idle minutes, or "
+            "with the app."
+        )
+        return
+    info = handle.model()
+    st.success(
+        f"Serving **v{handle.version}** at `{handle.url}` (pid {handle.process.pid}, up {uptime(handle)}"
+        + (
+            f", micro-batching up to {handle.max_batch} within {handle.max_wait_ms:g} ms"
+            if handle.max_batch > 1
+            else ""
+        )
+        + ")",
+        icon=":material/dns:",
+    )
+    st.button("Stop the endpoint", icon=":material/stop:", on_click=stop_server, args=(study,))
+    example = json.dumps(dict(study.serving.example))
+    st.code(
+        f"curl -s -X POST {handle.url}/v1/predict -H 'Content-Type: application/json' -d '{example}'", "bash"
+    )
+    st.caption(
+        f"Request: {study.serving.request_doc}. Also `GET /healthz`, `GET /v1/model` (version, config, "
+        "artifact sha256) and `GET /metrics` (Prometheus). Responses carry `X-Model-Version` and "
+        "`X-Server-Time-Ms`."
+    )
+    with st.expander("GET /v1/model and /metrics"):
+        st.json(info, expanded=False)
+        st.code(handle.get("/metrics")[1], None)
+    load_test(study, registry, handle)
+
+
+def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -> None:
+    st.subheader("Load test", divider="gray")
+    keys, state = scope(study, "serve"), production(study.id)
+    levels_col, count_col, time_col = st.columns(3)
+    levels = levels_col.multiselect("Concurrency levels", LEVELS, default=LEVELS, key=keys.key("levels"))
+    requests = count_col.number_input(
+        "Requests per level (cap)", 50, 5000, 400, 50, key=keys.key("requests")
+    )
+    seconds = time_col.number_input("Seconds per level (cap)", 1.0, 30.0, 5.0, key=keys.key("seconds"))
+    slo = scope(study, "capacity").get("slo", capacity.Inputs.slo_p99_ms)
+    if st.button("Run the load test", icon=":material/speed:", disabled=not levels, type="primary"):
+        model = registry.get(study.id, handle.version)
+        traffic = loaded(study, registry, model).traffic(2000, seed=0)
+        bar = st.progress(0.0, "Warming up…")
+        results = loadtest.run(
+            handle.port, traffic, tuple(sorted(levels)), int(requests), float(seconds),
+            progress=lambda share, lv: bar.progress(share, f"c={lv.concurrency}: {lv.rps:,.0f} req/s"),
+        )  # fmt: skip
+        bar.empty()
+        last = {"version": handle.version, "max_batch": handle.max_batch, "levels": results}
+        state.loadtest = last
+        label = run_label(handle.version, handle.max_batch, handle.max_wait_ms)
+        state.loadtests.pop(label, None)  # the latest run goes last: its knee is marked
+        state.loadtests[label] = results
+    last = state.loadtest
+    if not last:
+        st.caption(
+            "Requests are drawn from the study's own traffic (cold-start cases included). Each level "
+            "stops at its request count or its time cap, whichever comes first."
+        )
+        return
+    results = last["levels"]
+    runs = state.loadtests
+    st.plotly_chart(latency_throughput(runs, slo), key=keys.key("latency_chart"))
+    if len(runs) > 1:
+        st.button("Clear earlier runs", on_click=keep_latest, args=(runs,), key=keys.key("clear_runs"))
+    table = pd.DataFrame([lv.to_dict() for lv in results])
+    st.dataframe(
+        table[
+            [
+                "concurrency",
+                "requests",
+                "errors",
+                "rps",
+                "p50_ms",
+                "p95_ms",
+                "p99_ms",
+                "server_ms",
+                "overhead_ms",
+                "littles_law",
+                "stopped_by",
+            ]
+        ],  # fmt: skip
+        hide_index=True,
+        column_config={
+            "rps": st.column_config.NumberColumn("req/s", format="%.0f"),
+            "p50_ms": st.column_config.NumberColumn("p50 ms", format="%.2f"),
+            "p95_ms": st.column_config.NumberColumn("p95 ms", format="%.2f"),
+            "p99_ms": st.column_config.NumberColumn("p99 ms", format="%.2f"),
+            "server_ms": st.column_config.NumberColumn(
+                "server ms", format="%.2f", help="X-Server-Time-Ms, mean"
+            ),
+            "overhead_ms": st.column_config.NumberColumn(
+                "outside the handler ms",
+                format="%.2f",
+                help="Client-measured mean minus server time: network, HTTP and JSON at c=1; above it "
+                "mostly queueing",
+            ),
+            "littles_law": st.column_config.NumberColumn(
+                "L = λ·W",
+                format="%.1f",
+                help="Requests in flight implied by throughput × mean latency; "
+                "it should match the concurrency",
+            ),  # fmt: skip
+        },
+    )
+    first, bend = results[0], loadtest.knee(results)
+    notes = [
+        f"At c={first.concurrency} a request spends {first.server_ms:.2f} ms in the server and "
+        f"{first.overhead_ms:.2f} ms in the network, HTTP and JSON.",
+        "Little's law (requests in flight = throughput × latency): "
+        + "; ".join(f"c={lv.concurrency} → {lv.littles_law_concurrency:.1f}" for lv in results)
+        + ".",
+    ]
+    if bend is not None:
+        notes.append(
+            f"The knee is at c={bend.concurrency} ({bend.rps:,.0f} req/s): beyond it throughput grows by "
+            "under 10 % and the extra requests only queue, so latency rises."
+        )
+    if last["max_batch"] > 1:
+        info = handle.model() if handle.version == last["version"] else {}
+        if "mean_batch" in info:
+            notes.append(f"Micro-batching formed batches of {info['mean_batch']:.1f} requests on average.")
+    unbatched = runs.get(run_label(last["version"], 1, 0))
+    if last["max_batch"] > 1 and unbatched:
+        notes += batching_effect(unbatched, results)
+    st.markdown("\n".join(f"- {n}" for n in notes))
+
+
+def keep_latest(runs: dict) -> None:
+    label, levels = list(runs.items())[-1]
+    runs.clear()
+    runs[label] = levels
+
+
+def batching_effect(off: list, on: list) -> list[str]:
+    """Micro-batching against none, level by level where both runs measured the same concurrency."""
+    before = {lv.concurrency: lv for lv in off}
+    lines = []
+    for after in on:
+        if after.concurrency in before:
+            b = before[after.concurrency]
+            lines.append(
+                f"Micro-batching at c={after.concurrency}: {after.rps:,.0f} vs {b.rps:,.0f} req/s "
+                f"({after.rps / b.rps:.2f}×), p50 {after.p50_ms:.2f} vs {b.p50_ms:.2f} ms."
+            )
+    return lines
+
+
+
+
+# -- charts --------------------------------------------------------------------------------------
+def latency_throughput(runs: dict[str, list[Level]], slo_ms: float) -> go.Figure:
+    """p50 (solid) and p99 (dashed) against the throughput each concurrency reached, one colour per
+    load-test run (batching off, on...); the knee of the latest run marked."""
+    fig = go.Figure()
+    for index, (label, levels) in enumerate(runs.items()):
+        colour = palette.SERIES[index % len(palette.SERIES)]
+        for name, values, dash in (
+            ("p50", [lv.p50_ms for lv in levels], "solid"),
+            ("p99", [lv.p99_ms for lv in levels], "dash"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=[lv.rps for lv in levels],
+                    y=values,
+                    name=f"{name}, {label}",
+                    mode="lines+markers+text",
+                    text=[f"c={lv.concurrency}" for lv in levels],
+                    textposition="top left",
+                    line={"color": colour, "dash": dash},
+                )  # fmt: skip
+            )
+    # Lines and markers as traces, not add_hline/add_vline annotations: on a log axis plotly places
+    # those annotations at 10^value and stretches the axis to 10^100.
+    every = [lv.rps for levels in runs.values() for lv in levels]
+    fig.add_trace(
+        go.Scatter(
+            x=[min(every), max(every)],
+            y=[slo_ms, slo_ms],
+            name=f"p99 SLO {slo_ms:g} ms",
+            mode="lines",
+            line={"color": palette.RED, "dash": "dot"},
+        )  # fmt: skip
+    )
+    bend = knee(list(runs.values())[-1])
+    if bend is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[bend.rps],
+                y=[bend.p50_ms],
+                name=f"knee (c={bend.concurrency})",
+                mode="markers",
+                marker={"symbol": "circle-open", "size": 18, "color": palette.INK, "line": {"width": 2}},
+            )  # fmt: skip
+        )
+    fig.update_yaxes(type="log")
+    return layout(fig, "throughput (requests/s)", "latency (ms, log scale)")
+
+
+def run_label(version: int, max_batch: int, max_wait_ms: float) -> str:
+    batching = f"batches ≤ {max_batch} within {max_wait_ms:g} ms" if max_batch > 1 else "no batching"
+    return f"v{version}, {batching}"
