@@ -17,17 +17,17 @@ LAB, WALKTHROUGH, COMPARE, TRY = "Trade-off lab", "Walkthrough", "Compare", "Try
 
 def data_source(study: Study) -> Dataset | None:
     st.subheader("Data", divider="gray")
-    several = bool(study.upload_files)
-    types = sorted({name.rsplit(".", 1)[-1] for name in study.upload_files}) if several else ["csv"]
+    several = bool(study.upload.files)
+    types = sorted({name.rsplit(".", 1)[-1] for name in study.upload.files}) if several else ["csv"]
     uploads = st.file_uploader(
         "Use your own data",
         type=types,
         key=Scope(study.id, "study", "data").key("upload"),
-        help=study.data_format,
+        help=study.upload.format,
         accept_multiple_files=several,
     )
     if not uploads:
-        st.caption("Using the simulated world. " + study.data_format)
+        st.caption("Using the simulated world. " + study.upload.format)
         return None
     listed = uploads if several else [uploads]
     files = {u.name: u.getvalue() for u in listed}  # a name uploaded again: the latest copy
@@ -92,7 +92,7 @@ def pin_baseline(study: Study, config: dict) -> None:
 @st.fragment
 def study_body(study: Study, seed: int, data: Dataset | None) -> None:
     knobs_column, main = st.columns([1, 3.2], gap="large")
-    with knobs_column:
+    with knobs_column, st.container(key="knob_panel"):  # the key: phones show it after the results
         st.markdown("**Design knobs**")
         config = knob_panel(study, data)
         st.button(
@@ -113,6 +113,8 @@ def study_body(study: Study, seed: int, data: Dataset | None) -> None:
         if study.serving is not None and data is None:
             register_button(study, config, seed)
     with main:
+        with st.container(key="phone_only_knobs_below"):
+            st.caption("On a phone the design knobs are below the results: scroll down to move them.")
         view = st.segmented_control(
             "View",
             [LAB, WALKTHROUGH, COMPARE] + ([TRY] if study.probe else []),
@@ -224,7 +226,7 @@ def try_it(study: Study, config: dict, seed: int, data: Dataset | None) -> None:
     if not text.strip():
         st.caption("Type something to send it through the system.")
         return
-    for index, (heading, output) in enumerate(probe.run(config, seed, data, text)):
+    for index, (heading, output) in enumerate(study.implementation().probe(config, seed, data, text)):
         st.markdown(f"**{heading}**")
         if isinstance(output, str):
             st.markdown(output)  # built by the study from its own tokens: markdown-safe

@@ -10,7 +10,6 @@ HTTP + JSON overhead <= 1 ms at c=1; warm repaint p95 <= 150 ms during a load te
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import engine  # noqa: E402
 from bench import results_file  # noqa: E402
+from bench.studies import shown_metric, warm_knob  # noqa: E402
 from engine.serving import batch, loadtest, process  # noqa: E402
 from engine.serving.registry import Registry  # noqa: E402
 
@@ -66,7 +66,7 @@ def run_to_run(studies: list[str], runs: int = 8) -> dict:
     distance of a run's latency from the median, per study."""
     out = {}
     for study in studies:
-        key = next(m.key for m in engine.get_study(study).metrics if m.unit == "ms" and not m.deterministic)
+        key = "latency_p50_ms"
         engine.run(study, {}, 0)
         values = np.array([engine.run(study, {}, 0).metrics[key] for _ in range(runs)])
         median = float(np.median(values))
@@ -74,20 +74,22 @@ def run_to_run(studies: list[str], runs: int = 8) -> dict:
             "metric": key,
             "median_ms": median,
             "max_relative_spread": float(np.max(np.abs(values - median)) / median),
-            "floor_used": importlib.import_module(f"case_studies.{study}.pipeline").LATENCY_RUN_TO_RUN,
+            "floor_used": engine.get_study(study).latency_floor,
         }
         print(study, out[study], flush=True)
     return out
 
 
 def repaint_under_load(repeats: int, registry: Registry) -> dict:
-    """Warm repaint of the recommendation page, idle and while 16 clients load an endpoint."""
+    """Warm repaint of the first study's page, idle and while 16 clients load its endpoint."""
     from playwright.sync_api import sync_playwright
     from run import _slider_repaints  # bench/run.py
 
     from tests.e2e.harness import launch_browser, start_server, wait_for_app
 
-    model = registry.register("recommendation", {}, 0)
+    study = engine.list_studies()[0]
+    warm = warm_knob(study)
+    model = registry.register(study.id, {}, 0)
     traffic = registry.load(model).traffic(2000, seed=0)
     log = Path(tempfile.mkdtemp()) / "streamlit.log"
     results = {}
@@ -95,12 +97,12 @@ def repaint_under_load(repeats: int, registry: Registry) -> dict:
         browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1440, "height": 1100})
         proc, url = start_server(log)
-        server = process.start("recommendation", model.version)
+        server = process.start(study.id, model.version)
         try:
-            page.goto(f"{url}/study?study=recommendation")
+            page.goto(f"{url}/study?study={study.id}")
             page.get_by_test_id("stMetric").first.wait_for(timeout=120_000)
             wait_for_app(page)
-            args = ("Candidate pool N", ["End", "Home"], repeats, "Candidate recall@N")
+            args = (warm.label, ["End", "Home"], repeats, shown_metric(study, warm))
             results["idle"] = _slider_repaints(page, *args, warm_up=True)
             stop = threading.Event()
 

@@ -2,7 +2,7 @@
 and in the browser (click to chart). Targets (issue "Production lab, part 2"): a canary and a drift
 scenario repaint in <= 2 s, 200 repeats in <= 20 s.
 
-Run from the repository root: `python bench/release.py [--studies fraud,search] [--no-browser]`.
+Run from the repository root: `python bench/release.py [--studies ID,ID] [--no-browser]`.
 Writes bench/results.json["release"]."""
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench import results_file  # noqa: E402
 
-CHALLENGERS = {  # a second version of each study to release against the defaults
-    "fraud": {"imbalance": "class_weight"},
-    "search": {"retriever": "bm25"},
-    "recommendation": {"diversity": 0.3},
-}
 REPEATS = 5
+
+
+def challenger(study: str) -> dict:
+    """A second version to release against the defaults: the study's first declared lesson's change."""
+    from engine.study import get_study
+
+    return dict(get_study(study).lessons[0].change)
 
 
 def timed(call) -> tuple[float, object]:
@@ -44,8 +46,8 @@ def engine_figures(study: str) -> dict:
 
     registry = Registry.from_url(os.environ["MLSD_LAB_DB"])
     champion = registry.register(study, {}, seed=0)
-    challenger = registry.register(study, CHALLENGERS[study], seed=0)
-    pair = lab.pick(registry, study, champion.version, challenger.version)
+    second = registry.register(study, challenger(study), seed=0)
+    pair = lab.pick(registry, study, champion.version, second.version)
     schedule = canary.Schedule(rpm=pair.release.default_rpm)
     cold, _ = timed(lambda: lab.run_canary(registry, pair, schedule, apply=False))
     warm = [
@@ -53,7 +55,7 @@ def engine_figures(study: str) -> dict:
         for i in range(REPEATS)
     ]
     repeats_s, _ = timed(lambda: lab.statistics(registry, pair, schedule, repeats=200))
-    scenario = next(s.name for s in pair.release.drift.SCENARIOS if s.name != "none")
+    scenario = next(s.name for s in pair.study.drift.scenarios if s.name != "none")
     build_s, period = timed(lambda: monitoring.period(get_study(study), champion, scenario, 14))
     simulate(period)  # the first pass answers every request once per model
     drift = [timed(lambda i=i: simulate(period, seed=i))[0] for i in range(REPEATS)]
@@ -111,15 +113,19 @@ def _click(page, label: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--studies", default="fraud,search,recommendation")
+    parser.add_argument("--studies", help="comma-separated ids (default: every study with a release)")
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp())
     os.environ["MLSD_LAB_DB"] = f"sqlite:///{root / 'bench.db'}"
     os.environ["MLSD_LAB_DATA"] = str(root)
-    figures = {study: engine_figures(study) for study in args.studies.split(",")}
-    if not args.no_browser:
-        figures["browser_fraud"] = browser_figures("fraud")
+    from engine.study import list_studies
+
+    released = [s.id for s in list_studies() if s.release is not None and s.drift is not None]
+    studies = args.studies.split(",") if args.studies else released
+    figures = {study: engine_figures(study) for study in studies}
+    if not args.no_browser:  # the browser path on the first of them
+        figures[f"browser_{studies[0]}"] = browser_figures(studies[0])
     print(json.dumps(figures, indent=2))
     results_file.store("release", figures)
 

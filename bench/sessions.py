@@ -28,16 +28,10 @@ from run import RUN_FINISHED, VALUE_SHOWN, _rss_mb, percentile  # noqa: E402  be
 
 import engine  # noqa: E402
 from bench import results_file  # noqa: E402
+from bench.studies import retrain_knob, shown_metric, warm_knob  # noqa: E402
 from tests.e2e.harness import launch_browser, press_slider, slider, start_server, wait_for_app  # noqa: E402
 
-# Per study: a knob whose new values retrain, pressed to the right a few times.
-RETRAINING_KNOB = {
-    "recommendation": "World: behavioural noise",
-    "fraud": "Label delay",
-    "search": "BM25 k1 (term saturation)",
-    "pymk": "Friends-of-friends cap per user",
-}
-NEW_CONFIGURATIONS = 4
+NEW_CONFIGURATIONS = 4  # presses of each study's retrain knob (bench/studies.py)
 
 
 def open_study(page, url: str, study_id: str, view: str = "") -> None:
@@ -55,7 +49,7 @@ def warm_every_study(page, url: str) -> dict:
         start = time.perf_counter()
         open_study(page, url, study.id)
         for _ in range(NEW_CONFIGURATIONS):
-            press_slider(page, RETRAINING_KNOB[study.id], "ArrowRight")
+            press_slider(page, retrain_knob(study).label, "ArrowRight")
         open_study(page, url, study.id, "Walkthrough")
         page.get_by_role("button", name="2.").last.click()
         wait_for_app(page, timeout=300_000)
@@ -87,8 +81,8 @@ def _status_mb(pid: int, field: str) -> float:
 
 
 def sessions_in_turn(browser, url: str, sessions: int, rounds: int) -> dict:
-    """`sessions` pages on the recommendation study; the memory each adds; then, round after round,
-    each presses the candidate-pool slider in turn (configurations every session has warmed) and
+    """`sessions` pages on the first study; the memory each adds; then, round after round, each
+    presses its warm knob in turn (configurations every session has warmed) and
     the time to the repainted metric is recorded, with any error shown. The first page is timed
     alone first, so the figure with many sessions reads against one in the same run."""
     before = _rss_mb(PROC.pid)
@@ -112,25 +106,29 @@ def sessions_in_turn(browser, url: str, sessions: int, rounds: int) -> dict:
     }
 
 
+FIRST = engine.list_studies()[0]
+WARM = warm_knob(FIRST)
+
+
 def _warm_page(browser, url: str):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    open_study(page, url, "recommendation")
+    open_study(page, url, FIRST.id)
     for key in ("End", "Home"):  # warm both positions in this session's history
-        press_slider(page, "Candidate pool N", key)
+        press_slider(page, WARM.label, key)
     return page
 
 
 def _press_in_turn(pages: list, rounds: int) -> tuple[list[float], int]:
-    """Each page in turn presses the candidate-pool slider, `rounds` times: the milliseconds from
-    each press to its repainted metric, and the errors shown."""
+    """Each page in turn presses the warm knob, `rounds` times: the milliseconds from each press to
+    its repainted metric, and the errors shown."""
     times, errors = [], 0
-    label = "Candidate recall@N"
+    label = shown_metric(FIRST, WARM)
     for round_ in range(rounds):
         key = "End" if round_ % 2 == 0 else "Home"
         for page in pages:
             card = page.get_by_test_id("stMetric").filter(has_text=label)
             shown = card.get_by_test_id("stMetricValue").inner_text()
-            handle = slider(page, "Candidate pool N")
+            handle = slider(page, WARM.label)
             handle.focus()
             start = time.perf_counter()
             handle.press(key)

@@ -4,6 +4,8 @@
 - `{{ndcg@10 | ranker=none, candidate_model=popularity}}`: the same metric for a variant of the
   current configuration (the variant is run on demand, so the number is live too);
 - `{{config.candidates}}`: a knob's current value; `{{stage.Ranking}}`: a stage's measured latency;
+- `{{lesson.pool_recall}}`: a declared lesson's effect, measured live from the current configuration
+  ("Candidate recall@N 0.612 → 0.875 (+0.263 ± 0.010)"): how the text states a trade-off;
 - `{{serving.online_ms}}`, `{{serving.rows_per_s}}`, `{{serving.batch_speedup}}`, `{{serving.hit_rate}}`:
   batch against online inference, measured on the design's served system (simulated world only, so
   the interview's model answers use them, not the walkthroughs, which also run on uploads).
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine import lessons
 from engine.graph import format_latency
 from engine.knobs import validate_config
 from engine.result import RunResult
@@ -46,10 +49,13 @@ def variants(text: str, study: Study, config: dict[str, Any]) -> list[dict[str, 
     appearance: what rendering it will run."""
     found: list[dict[str, Any]] = []
     for match in PLACEHOLDER.finditer(text):
-        if match.group(2):
-            variant = validate_config(study.knobs, {**config, **_overrides(match.group(2))})
-            if variant != config and variant not in found:
-                found.append(variant)
+        name, variant = match.group(1), match.group(2)
+        quoted = []
+        if name.startswith("lesson."):
+            quoted = lessons.configs(study, study.lesson(name.removeprefix("lesson.")), config)
+        elif variant:
+            quoted = [validate_config(study.knobs, {**config, **_overrides(variant)})]
+        found.extend(c for c in quoted if c != config and c not in found)
     return found
 
 
@@ -70,6 +76,12 @@ def render(
         source = result
         if variant:
             source = run_variant({**result.config, **_overrides(variant)})
+        if name.startswith("lesson."):
+            lesson = study.lesson(name.removeprefix("lesson."))
+            effect = lessons.measure(
+                study, lesson, result.seed, at=source.config, runner=lambda _s, cfg, _seed: run_variant(cfg)
+            )
+            return lessons.render(study, effect)
         if name.startswith("config."):
             return str(source.config[name.removeprefix("config.")])
         if name.startswith("serving."):

@@ -38,7 +38,7 @@ def architecture(
             highlighted=stage.id in lit,
         )
     graph.add_edges_from(study.flow)
-    release = study.serving.release if study.serving else None
+    release = study.release
     if production and release is not None:
         _add_production(graph, release.placement)
     return graph

@@ -6,6 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# Names the study page binds to the URL beside the knobs (ui/state.py), so no knob may take them.
+RESERVED = ("seed", "view", "step")
+
 
 class KnobError(ValueError):
     """A knob name or value the study does not accept; the message is one line for the user."""

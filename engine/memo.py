@@ -1,7 +1,10 @@
 """Bounded, thread-safe memos for expensive pipeline steps (world generation, training).
 
-Steps are keyed only on the knobs they depend on, so moving a post-processing knob reuses the trained
-models, and returning to a configuration already seen costs nothing.
+A `Step` declares the knobs it depends on and the steps it builds on, and its memo key is derived
+from that declaration, so moving a post-processing knob reuses the trained models, and returning to a
+configuration already seen costs nothing. A step's computation sees only the knobs it declared:
+reading another raises UndeclaredKnob, naming the step and the fix, instead of silently serving a
+model trained for another value (a hand-written key list once could forget a knob).
 
 Every memo shares one byte budget (`MLSD_LAB_CACHE_MB`, default CACHE_MB): when their entries together
 outgrow it, the least recently used entry of any memo is dropped. A server's memory then stays bounded
@@ -20,9 +23,9 @@ import threading
 import types
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -165,6 +168,79 @@ class Memo:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class UndeclaredKnob(KeyError):
+    """A step read a knob its declaration does not list: its memo would serve a stale result."""
+
+
+class KnobView(Mapping):
+    """The configuration as one step may read it: only the knobs the step declared."""
+
+    def __init__(self, config: Mapping[str, Any], step: Step):
+        self._config, self._step = config, step
+
+    def __getitem__(self, knob: str) -> Any:
+        if knob not in self._step.knobs:
+            raise UndeclaredKnob(
+                f"step '{self._step.name}' of the {self._step.study} study read knob '{knob}', which its "
+                f"declaration does not list, so its memo would serve a stale result when '{knob}' moves: "
+                f"add '{knob}' to the step's knobs (or to a step it is declared after)"
+            )
+        return self._config[knob]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._step.knobs)
+
+    def __len__(self) -> int:
+        return len(self._step.knobs)
+
+
+_steps: dict[str, list[Step]] = {}
+
+
+class Step:
+    """A memoised step of a study's pipeline (generating the world, training a model, building an
+    index), keyed on what it declares: the knobs it reads, the knobs of the steps it is built
+    `after` (their output is its input), the seed, and the data (an upload's token, or the simulated
+    world's knobs, which the world step declares)."""
+
+    def __init__(
+        self,
+        study: str,
+        name: str,
+        knobs: tuple[str, ...] = (),
+        after: tuple[Step, ...] = (),
+        max_entries: int = 8,
+    ):
+        self.study, self.name = study, name
+        self.knobs = tuple(dict.fromkeys([k for step in after for k in step.knobs] + list(knobs)))
+        self._memo = Memo(max_entries)
+        _steps.setdefault(study, []).append(self)
+
+    def key(self, config: Mapping[str, Any], seed: int, data: Any, extra: tuple = ()) -> tuple:
+        source = ("upload", data.token) if data is not None else ("world",)
+        return (*source, seed, *(config[k] for k in self.knobs), *extra)
+
+    def get(
+        self,
+        config: Mapping[str, Any],
+        seed: int,
+        data: Any,
+        compute: Callable[[KnobView], T],
+        extra: tuple = (),
+    ) -> T:
+        """The step's result for this configuration, computed once per key: `compute` receives the
+        configuration restricted to the declared knobs; `extra` adds what is not a knob (a day)."""
+        return self._memo.get(self.key(config, seed, data, extra), lambda: compute(KnobView(config, self)))
+
+    def clear(self) -> None:
+        self._memo.clear()
+
+
+def steps_of(study: str) -> list[Step]:
+    """The memoised steps a study's implementation declared (once its modules are imported)."""
+    return list(_steps.get(study, ()))
 
 
 def _glibc():

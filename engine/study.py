@@ -1,4 +1,9 @@
-"""Case-study specs and the registry that discovers them under `case_studies/`."""
+"""A case study's declaration (`Study`), the registry that discovers them under `case_studies/`, and
+`run`, which validates a configuration and runs a study's system once.
+
+A study is one typed declaration: its parts (upload, serving, release, drift, probe, panels,
+lessons) sit side by side, each a dataclass of `engine.declare`; its implementation is a `System`
+returned by a function the study writes with real imports, loaded on first use."""
 
 from __future__ import annotations
 
@@ -8,120 +13,39 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from engine.declare import (
+    NO_CHANGE,
+    Dataset,
+    Drift,
+    Lesson,
+    MetricSpec,
+    Panel,
+    Probe,
+    Release,
+    Serving,
+    Stage,
+    System,
+    Upload,
+    data_limits,
+    registry_stage,
+)
 from engine.knobs import Knob, validate_config
 from engine.memo import working_set
-from engine.result import RunResult, StageTiming
-from engine.serving.predictor import Serving
+from engine.result import Measured, RunResult, StageTiming
 
-
-@dataclass(frozen=True)
-class Stage:
-    """A component of the system: a node of the architecture graph.
-
-    Online stages sit on the request path and report milliseconds per request; offline ones (logs,
-    training) report milliseconds per run. `pos` is the node's (column, row) in the drawing.
-    """
-
-    id: str
-    label: str
-    what: str
-    pos: tuple[float, float]
-    online: bool = True
-    timed: bool = True  # False: drawn, but its time is inside other stages (no 0.0 µs boxes)
-
-
-NO_CHANGE = "≈ no change"
-
-
-def registry_stage(pos: tuple[float, float]) -> Stage:
-    """The model registry's box on a study's architecture graph, at `pos`: the same for every study."""
-    return Stage(
-        "Model_Registry",
-        "Model registry",
-        "Numbered model versions with their config, seed, data identity, metrics and artifact (sha256); "
-        "the `champion` alias names the version in production, and moving it back is a rollback. "
-        "Register and promote versions on the Production page.",
-        pos,
-        online=False,
-        timed=False,
-    )
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    key: str
-    label: str
-    group: str  # quality | business | system | data
-    fmt: str  # format spec, e.g. ".3f" or ".1%"
-    help: str
-    higher_is_better: bool = True
-    unit: str = ""
-    deterministic: bool = True  # timings are measured, so they vary run to run
-    prefix: str = ""  # e.g. "$"
-
-    def format(self, value: float | None) -> str:
-        if value is None or value != value:  # None or NaN
-            return "n/a"
-        text = self.prefix + format(value, self.fmt)
-        if not self.unit:
-            return text
-        return text + self.unit if self.unit.startswith("/") else f"{text} {self.unit}"
-
-    def format_delta(self, value: float, base: float | None, noise: float = 0.0) -> str | None:
-        """`value - base`, signed and formatted like the metric (percentages in points), or None when
-        either side is missing; "≈ no change" when the difference is inside the noise band (`noise`:
-        the two runs' half-widths added: a measured latency's, or a quality metric's range over
-        resampled users, queries or days)."""
-        if base is None or value != value or base != base:  # None or NaN
-            return None
-        diff = value - base
-        if diff == 0 or abs(diff) <= noise and (noise > 0 or not self.deterministic):
-            return NO_CHANGE  # an identical run's "+0.000" would be coloured as a gain
-        if self.fmt.endswith("%"):
-            return f"{diff * 100:+.{self.fmt[1]}f} pp"
-        return ("+" if diff >= 0 else "-") + self.format(abs(diff))
-
-
-@dataclass(frozen=True)
-class Panel:
-    """A chart a study adds to its trade-off lab, drawn from its runs' artifacts.
-
-    `build(result, baseline)` returns an ECharts option, or None when the run has nothing to show."""
-
-    title: str
-    caption: str
-    build: Callable[[RunResult, RunResult | None], dict[str, Any] | None]
-
-
-@dataclass(frozen=True)
-class Probe:
-    """Something a learner types (a search query, say) to see what each stage makes of it.
-
-    `run(config, seed, data, text)` returns (heading, output) pairs in stage order; an output is a
-    pandas DataFrame, a line of text or a chart (an ECharts option, a dict)."""
-
-    label: str
-    placeholder: str
-    example: str
-    run: Callable[[dict[str, Any], int, Any, str], list[tuple[str, Any]]]
-
-
-class Dataset(Protocol):
-    """User-supplied data, already validated; `token` identifies its content for caching. A dataset
-    may also have `limits`: knob id -> (value, reason), the value past which the knob changes
-    nothing on this data (a candidate pool larger than a small catalogue)."""
-
-    token: str
-    summary: str
-
-
-def data_limits(data: Dataset | None) -> dict[str, tuple[Any, str]]:
-    return getattr(data, "limits", {}) if data is not None else {}
-
-
-Runner = Callable[[dict[str, Any], int, Any], tuple[dict[str, float], dict[str, float], dict]]
+# Re-exported: pages and tests name them from here.
+__all__ = [
+    "NO_CHANGE",
+    "Dataset",
+    "Study",
+    "data_limits",
+    "get_study",
+    "list_studies",
+    "registry_stage",
+    "run",
+]
 
 
 @dataclass(frozen=True)
@@ -134,20 +58,25 @@ class Study:
     flow: tuple[tuple[str, str], ...]  # edges of the architecture graph
     knobs: tuple[Knob, ...]
     metrics: tuple[MetricSpec, ...]
-    runner: Runner  # (config, seed, dataset or None) -> (metrics, stage ms, artifacts)
-    # Raises engine.data.DataError with a readable message. Takes the file's bytes, or, for a study
-    # whose format has several files (`upload_files`), {file name: bytes}.
-    load_data: Callable[[Any], Dataset]
-    data_format: str
+    system: Callable[[], System]  # the implementation, imported on first call
+    upload: Upload
     headline: tuple[str, ...]  # metric keys shown first
     quality_metric: str
     cost_metric: str
     content_dir: Path
+    # The share by which the same design's latency moves between runs in one process
+    # (`python bench/production.py --only-noise`): the floor of its latency's noise band.
+    latency_floor: float = 0.25
     panels: tuple[Panel, ...] = ()
     order: int = 100  # position in menus: the flagship study first
     probe: Probe | None = None
-    upload_files: tuple[str, ...] = ()  # the files of a multi-file format, e.g. corpus.jsonl
     serving: Serving | None = None  # what the Production page serves, load-tests and batches
+    release: Release | None = None  # the online metric a canary judges on the world
+    drift: Drift | None = None  # how the world can change in a serving period
+    lessons: tuple[Lesson, ...] = ()
+
+    def implementation(self) -> System:
+        return _implementation(self.system)
 
     def knob(self, knob_id: str) -> Knob:
         return _find(self.knobs, knob_id, "knob")
@@ -158,6 +87,9 @@ class Study:
     def metric(self, key: str) -> MetricSpec:
         return _find(self.metrics, key, "metric")
 
+    def lesson(self, lesson_id: str) -> Lesson:
+        return _find(self.lessons, lesson_id, "lesson")
+
     def knobs_touching(self, stage_id: str) -> list[Knob]:
         return [k for k in self.knobs if stage_id in k.stages]
 
@@ -167,19 +99,12 @@ class Study:
     @property
     def latency_metric(self) -> MetricSpec:
         """The latency per request the Production page lists beside each version."""
-        timed = [m for m in self.metrics if m.group == "system" and m.unit == "ms"]
-        return next((m for m in timed if m.key == "latency_p99_ms"), timed[0])
+        return self.metric("latency_p99_ms")
 
 
-def lazy(target: str) -> Callable[..., Any]:
-    """`"package.module:function"`, imported on its first call, so listing studies and painting a page
-    do not wait for a study's heavy libraries (implicit, scikit-learn, faiss) to load."""
-    module_name, _, name = target.partition(":")
-
-    def call(*args: Any) -> Any:
-        return getattr(importlib.import_module(module_name), name)(*args)
-
-    return call
+@cache
+def _implementation(load: Callable[[], System]) -> System:
+    return load()
 
 
 def _find(items, wanted: str, kind: str):
@@ -196,6 +121,7 @@ def _registry() -> dict[str, Study]:
     found = [
         importlib.import_module(f"case_studies.{info.name}.spec").STUDY
         for info in pkgutil.iter_modules(case_studies.__path__)
+        if not info.name.startswith("_")  # _template: what `python -m engine new-study` copies
     ]
     return {study.id: study for study in sorted(found, key=lambda s: (s.order, s.id))}
 
@@ -218,11 +144,15 @@ def run(
     seed: int = 0,
     data: Dataset | None = None,
 ) -> RunResult:
-    """Validate `config` against the study's knobs and run the study's pipeline once."""
+    """Validate `config` against the study's knobs and run the study's system once."""
     if isinstance(study, str):
         study = get_study(study)
     full = validate_config(study.knobs, config or {})
     with working_set():  # the run's own world and models are not dropped for the budget meanwhile
-        metrics, stage_ms, artifacts = study.runner(full, int(seed), data)
-    stages = [StageTiming(s.id, stage_ms[s.id]) for s in study.stages if s.id in stage_ms]
-    return RunResult(study.id, full, int(seed), metrics, stages, artifacts)
+        measured = study.implementation().run(full, int(seed), data)
+    if not isinstance(measured, Measured):
+        raise TypeError(f"the {study.id} study's run returned {type(measured).__name__}, not engine.Measured")
+    stages = [StageTiming(s.id, measured.stage_ms[s.id]) for s in study.stages if s.id in measured.stage_ms]
+    return RunResult(
+        study.id, full, int(seed), measured.metrics, stages, measured.uncertainty, measured.artifacts
+    )

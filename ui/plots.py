@@ -4,6 +4,7 @@ above the plot. Plotly repaints about twice as slowly as ECharts, a cost paid he
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -17,7 +18,8 @@ def layout(fig: go.Figure, x: str, y: str, height: int = 340) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         xaxis_title=x,
         yaxis_title=y,
-        legend={"orientation": "h", "y": 1.12},
+        # Below the plot: above it, a legend that wraps on a phone covered the lines.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0},
         template="plotly_white",
         colorway=palette.SERIES,
     )
@@ -49,3 +51,28 @@ def lines(x: Sequence[str], series: dict[str, Sequence[float | None]], y: str, y
     fig.update_yaxes(range=y_range)
     fig.update_xaxes(type="category")
     return layout(fig, "", y)
+
+
+def log_ticks(values: Sequence[float]) -> dict:
+    """Tick positions and labels for a log axis over `values`: 1, 2, 5 in each decade, as plain
+    numbers. Plotly's own labels on a short log range were crowded minor ticks ("100, 5, 2, 10")."""
+    low, high = min(values) / 1.5, max(values) * 1.5
+    ticks = [
+        mantissa * 10.0**exponent
+        for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+        for mantissa in (1, 2, 5)
+    ]
+    shown = [t for t in ticks if low <= t <= high]
+    return {"type": "log", "tickvals": shown, "ticktext": [f"{t:g}" for t in shown]}
+
+
+def day_marks(fig: go.Figure, marks: Sequence[tuple[str, float | None, str]], low: float, high: float):
+    """Vertical lines at days, each a legend entry: annotations on nearby days ran into one word."""
+    for label, day, colour in marks:
+        if day is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[day, day], y=[low, high], mode="lines", name=f"{label} (day {day:g})",
+                    line={"color": colour, "dash": "dot"}, hoverinfo="name",
+                )  # fmt: skip
+            )

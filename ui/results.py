@@ -94,11 +94,17 @@ def score_table(scores: list[DimensionScore]) -> None:
             "Signal": [verdict(s.final) for s in scores],
         }
     )
-    bar = st.column_config.ProgressColumn(min_value=0, max_value=4, format="%.2f")
+    # Wide enough for "3.25" beside its bar: on a phone the table scrolls, the dimension pinned
+    # (squeezed, the scores read "3." and "1.").
+    bar = st.column_config.ProgressColumn(min_value=0, max_value=4, format="%.2f", width="medium")
     st.dataframe(
         table,
         hide_index=True,
-        column_config={"From your text": bar, "Score": bar},
+        column_config={
+            "Dimension": st.column_config.TextColumn(pinned=True),
+            "From your text": bar,
+            "Score": bar,
+        },
         width="stretch",
     )
     st.caption(

@@ -23,7 +23,7 @@ WARMER = "warmer"  # the session's background warmer: (token, Warmer)
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_dataset(study_id: str, token: str, _raw: bytes) -> Dataset:
     """Parse an upload once per content hash; raises engine.data.DataError on bad files."""
-    return engine.get_study(study_id).load_data(_raw)
+    return engine.get_study(study_id).upload.load(_raw)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -21,13 +21,12 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-# Names the study page binds to the URL beside the knobs; a knob may not be called one of these.
-LINK_NAMES = ("seed", "view", "step")
 T = TypeVar("T")
 
 
 def link_key(study_id: str, name: str) -> str:
-    """The key of a URL-bound widget: a knob (`fraud.drift_day`) or one of LINK_NAMES."""
+    """The key of a URL-bound widget: a knob (`fraud.drift_day`) or one of LINK_NAMES (seed, view,
+    step), which no knob may take (engine.check)."""
     return f"{study_id}.{name}"
 
 

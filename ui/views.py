@@ -54,16 +54,16 @@ def ranges_text(study: Study, result: RunResult) -> str | None:
     """The metrics a study reports with a range, in one line that says what "≈" tests: a change
     against the baseline is judged on the difference unit by unit (the same users, queries or days
     scored twice), whose range is narrower than these, so a change smaller than them can be real."""
-    intervals = result.artifacts.get("intervals", {})
+    uncertainty = result.uncertainty
     parts = [
         f"{study.metric(key).label} {study.metric(key).format(low)}–{study.metric(key).format(high)}"
-        for key, (low, high) in intervals.items()
+        for key, (low, high) in uncertainty.intervals.items()
     ]
     if not parts:
         return None
-    unit = result.artifacts.get("interval_unit", "test days")
+    unit = uncertainty.unit
     text = f"95 % ranges over resampled {unit}: " + "; ".join(parts) + "."
-    if not result.artifacts.get("per_unit"):
+    if not uncertainty.paired:
         return text + " A change against the baseline reads ≈ when it is inside both runs' ranges added."
     scored = unit.split(" ", 1)[-1]  # "2,000 evaluation users" -> "evaluation users"
     return text + (

@@ -14,31 +14,12 @@ import pandas as pd
 from case_studies.fraud import evaluation as ev
 from case_studies.fraud import pipeline as p
 from case_studies.fraud.features import GROUPS
+from case_studies.fraud.spec import WAVE
 from case_studies.fraud.world import TEST_DAYS, Log, generate_world
 from engine.data import DataError
 from engine.memo import Memo
-from engine.monitoring.period import Feature, Period, Scenario, Window, check_request
+from engine.monitoring.period import Feature, Period, Window
 
-WAVE = 50  # attacks per day, as a multiple of the study's drift knob: a wave the monitors can see
-SCENARIOS = (
-    Scenario("none", "None", "Nothing changes: the same customers, terminals and fraud scenarios.", False),
-    # A new fraud pattern is a minority of payments: the score's PSI stays under 0.25 (not "strong");
-    # the amount's PSI and, once labels arrive, AP show it.
-    Scenario(
-        "card_testing",
-        "Card-testing wave",
-        "Bots try stolen cards with bursts of tiny payments (under $5), a pattern the model never saw, "
-        f"at {WAVE} times the study's drift rate.",
-        strong=False,
-    ),
-    Scenario(
-        "split_amounts",
-        "Split-amounts wave",
-        "Fraudsters split large thefts into bursts of payments just under the $220 rule, "
-        f"at {WAVE} times the study's drift rate.",
-        strong=False,
-    ),
-)
 # A day's window is all weekend or none of it: the flag drifts daily by construction, so it is not
 # monitored; the night flag is a 0/1 column compared as categories.
 UNMONITORED = {"weekend"}
@@ -54,7 +35,6 @@ class _WorldLog:
 
 
 def build_period(config: dict, seed: int, data, scenario: str, drift_day: int = 14, days: int = TEST_DAYS):
-    check_request(SCENARIOS, scenario, drift_day, days, data)
     if not 2 <= days <= TEST_DAYS:
         raise DataError(f"The fraud world serves {TEST_DAYS} test days: ask for 2 to {TEST_DAYS}.")
     world = dict(config, drift=scenario, drift_day=drift_day, retraining="never")

@@ -8,7 +8,6 @@ With a retraining cadence, each test period gets the model the team would have h
 from __future__ import annotations
 
 import heapq
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,28 +16,31 @@ import numpy as np
 from case_studies.fraud import evaluation as ev
 from case_studies.fraud.features import FeatureStore, columns_for
 from case_studies.fraud.models import cost_threshold, fit
+from case_studies.fraud.spec import STUDY
 from case_studies.fraud.world import RULE_LIMIT, VALIDATION_DAYS, Log, generate_world
 from engine.data import DataError
-from engine.measure import half_width, noise_band, quantile_band
-from engine.memo import Memo
-from engine.threads import one_thread
-
-# The same design's latency moved by up to 40 % between runs in one process (bench/production.py
-# --only-noise, Dec 2026): the floor of its noise band, as a share of the value.
-LATENCY_RUN_TO_RUN = 0.4
+from engine.memo import Step
+from engine.result import Measured, Uncertainty
+from engine.timing import StageClock, time_requests, timed
 
 CADENCE_DAYS = {"never": None, "biweekly": 14, "weekly": 7}
 HANDBOOK_TEST_DAYS = 7
 BLOCK_SCORE = 0.9  # above this the model declines outright; below, alerts go to analysts
 CARDS_PER_CUSTOMER = 100 / 5000  # the Handbook's investigators check 100 cards a day per 5,000 customers
-WARMUP_REQUESTS = 10
-TIMED_REQUESTS = 200  # transactions served one by one to measure latency percentiles
+TIMED_REQUESTS = 400  # test payments sampled as live requests, each served alone
 FEATURE_GROUPS = ("time_flags", "customer_windows", "terminal_windows")
 ALL_COLUMNS = columns_for(dict.fromkeys(FEATURE_GROUPS, True))
 
-_worlds = Memo(max_entries=6)
-_stores = Memo(max_entries=3)  # a store and its feature matrix per label delay: ~40 MB each
-_models = Memo(max_entries=48)
+WORLD = Step(STUDY.id, "world", ("scale", "drift", "drift_day"), max_entries=6)
+# A store and its feature matrix per label delay: ~40 MB each.
+STORE = Step(STUDY.id, "feature store", ("label_delay",), after=(WORLD,), max_entries=3)
+MODEL = Step(
+    STUDY.id,
+    "model",
+    (*FEATURE_GROUPS, "model", "imbalance", "train_window"),
+    after=(STORE,),
+    max_entries=48,
+)
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,14 @@ class System:
 
 
 def assemble(config: dict[str, Any], seed: int, data) -> System:
-    world_key, log = _world_key(config, seed, data), world_log(config, seed, data)
-    delay = config["label_delay"]
-    store, labels_ms, features = _stores.get(world_key + (delay,), lambda: _feature_store(log, delay))
+    log = world_log(config, seed, data)
+    (store, features), labels_ms = STORE.get(
+        config, seed, data, lambda knobs: timed(lambda: _feature_store(log, knobs["label_delay"]))
+    )
     columns = columns_for({group: config[group] for group in FEATURE_GROUPS})
     x = features[:, [ALL_COLUMNS.index(c) for c in columns]]
     deployments = [
-        _deploy(log, x, config, seed, world_key + (delay, columns), start, end)
+        _deploy(log, x, config, seed, data, start, end)
         for start, end in _periods(log, config["retraining"], test_days(log, config))
     ]
     return System(log, store, labels_ms, columns, x, deployments)
@@ -81,8 +84,9 @@ def world_log(config: dict[str, Any], seed: int, data) -> Log:
     """The payment log of `config`'s world (or the upload), without building features or models."""
     if data is not None:
         return data.log
-    key = _world_key(config, seed, data)
-    return _worlds.get(key, lambda: generate_world(*key[1:]))
+    return WORLD.get(
+        config, seed, data, lambda k: generate_world(k["scale"], k["drift"], k["drift_day"], seed)
+    )
 
 
 def test_days(log: Log, config: dict[str, Any]) -> int:
@@ -101,63 +105,51 @@ def _scored(log: Log, config: dict[str, Any], test: np.ndarray) -> np.ndarray:
     return ev.known_card_mask(log.day, log.customer, log.fraud, delay, test)
 
 
-def _world_key(config: dict[str, Any], seed: int, data) -> tuple:
-    if data is not None:
-        return ("upload", data.token)
-    return ("world", config["scale"], config["drift"], config["drift_day"], seed)
-
-
 def decide(amount: np.ndarray, scores: np.ndarray, threshold) -> np.ndarray:
     """The policy: 'block' above the $220 rule or a confident score, 'review' above the threshold."""
     blocked = (amount > RULE_LIMIT) | (scores >= np.maximum(BLOCK_SCORE, threshold))
     return np.where(blocked, "block", np.where(scores >= threshold, "review", "approve"))
 
 
-def run(config: dict[str, Any], seed: int, data):
+def run(config: dict[str, Any], seed: int, data) -> Measured:
     system = assemble(config, seed, data)
-    log, store, labels_ms, columns, x, deployments = (
-        system.log, system.store, system.labels_ms, system.columns, system.x, system.deployments,
-    )  # fmt: skip
+    log, deployments = system.log, system.deployments
     days = test_days(log, config)
     test = np.flatnonzero((log.day >= log.test_start) & (log.day < log.test_start + days))
     scores = np.empty(test.size)
     thresholds = np.empty(test.size)
     for dep in deployments:
         rows = (log.day[test] >= dep.start) & (log.day[test] < dep.end)
-        scores[rows] = dep.model.predict_proba(x[test[rows]])[:, 1]
+        scores[rows] = dep.model.predict_proba(system.x[test[rows]])[:, 1]
         thresholds[rows] = dep.threshold
-    with one_thread():  # a scoring service answers each payment on one thread
-        stage_ms, latencies = _serve_one_by_one(log, store, columns, deployments[0], test, seed)
-    stage_ms["Labels"] = labels_ms
+    latency = _latency(system, test, seed)
+    stage_ms = {**latency.stage_ms, "Labels": system.labels_ms}
     stage_ms["Retraining"] = sum(d.train_ms for d in deployments)
 
     scored = _scored(log, config, test)
-    metrics, artifacts = _evaluate(log, test[scored], scores[scored], thresholds[scored], config, seed)
-    (p50, p50_noise), (p99, p99_noise) = quantile_band(latencies, 0.5), quantile_band(latencies, 0.99)
-    artifacts["noise"] = {
-        "latency_p50_ms": noise_band(p50, p50_noise, LATENCY_RUN_TO_RUN),
-        "latency_p99_ms": noise_band(p99, p99_noise, LATENCY_RUN_TO_RUN),
-        **{key: half_width(interval) for key, interval in artifacts["intervals"].items()},
-    }
+    metrics, per_day, artifacts = _evaluate(log, test[scored], scores[scored], thresholds[scored], config)
     metrics.update(
-        latency_p50_ms=p50,
-        latency_p99_ms=p99,
+        latency.metrics(),
         train_s=stage_ms["Retraining"] / 1000,
         threshold=deployments[0].threshold,
         transactions=float(len(log)),
         fraud_rate=float(log.fraud.mean()),
     )
     artifacts["retrain_days"] = [d.start - log.test_start for d in deployments[1:]]
-    return metrics, stage_ms, artifacts
+    intervals = {
+        "average_precision": ev.ap_range(per_day["day"], per_day["scores"], per_day["fraud"], seed),
+        "card_precision@100": ev.mean_range(per_day["card_precision"], seed),
+    }
+    noise = {key: (high - low) / 2 for key, (low, high) in intervals.items()}
+    uncertainty = Uncertainty({**noise, **latency.noise()}, intervals, f"{days} test days")
+    return Measured(metrics, stage_ms, uncertainty, artifacts)
 
 
-def _feature_store(log: Log, delay: int) -> tuple[FeatureStore, float, np.ndarray]:
-    """The store for a label delay, the time to index its (delayed) labels, and every feature of
-    every logged payment, from which each run picks its feature groups' columns."""
-    start = time.perf_counter()
+def _feature_store(log: Log, delay: int) -> tuple[FeatureStore, np.ndarray]:
+    """The store for a label delay and every feature of every logged payment, from which each run
+    picks its feature groups' columns; the time to index the (delayed) labels is the store's."""
     store = FeatureStore.build(log, delay)
-    labels_ms = (time.perf_counter() - start) * 1000
-    return store, labels_ms, store.features(log.time, log.customer, log.terminal, log.amount, ALL_COLUMNS)
+    return store, store.features(log.time, log.customer, log.terminal, log.amount, ALL_COLUMNS)
 
 
 def _periods(log: Log, retraining: str, days: int) -> list[tuple[int, int]]:
@@ -168,11 +160,10 @@ def _periods(log: Log, retraining: str, days: int) -> list[tuple[int, int]]:
 
 def deploy(system: System, config: dict[str, Any], seed: int, data, start: int, end: int) -> Deployment:
     """A model for `system` deployed on day `start` (a retrain), trained on what is labelled then."""
-    key = _world_key(config, seed, data) + (config["label_delay"], system.columns)
-    return _deploy(system.log, system.x, config, seed, key, start, end)
+    return _deploy(system.log, system.x, config, seed, data, start, end)
 
 
-def _deploy(log: Log, x, config, seed: int, key: tuple, start: int, end: int) -> Deployment:
+def _deploy(log: Log, x, config, seed: int, data, start: int, end: int) -> Deployment:
     """The model in production from day `start`, fitted on the newest labelled days. Its threshold
     is tuned by cost on the newest labelled week, scored by the model fitted a week earlier (which
     never saw that week): the threshold transfers, the overfit in-sample scores would not."""
@@ -185,8 +176,8 @@ def _deploy(log: Log, x, config, seed: int, key: tuple, start: int, end: int) ->
             f"{config['train_window'] + VALIDATION_DAYS + config['label_delay']} days. Shorten the train "
             "window or the label delay."
         )
-    model, train_ms = _fitted(log, x, config, seed, key, labelled_until)
-    earlier, _ = _fitted(log, x, config, seed, key, validation_from)
+    model, train_ms = _fitted(log, x, config, seed, data, labelled_until)
+    earlier, _ = _fitted(log, x, config, seed, data, validation_from)
     week = (log.day >= validation_from) & (log.day < labelled_until) & (log.amount <= RULE_LIMIT)
     threshold = cost_threshold(
         earlier.predict_proba(x[week])[:, 1], log.fraud[week], log.amount[week], config["false_alarm_cost"]
@@ -194,64 +185,51 @@ def _deploy(log: Log, x, config, seed: int, key: tuple, start: int, end: int) ->
     return Deployment(start, end, model, threshold, train_ms)
 
 
-def _fitted(log: Log, x, config, seed: int, key: tuple, until: int):
+def _fitted(log: Log, x, config, seed: int, data, until: int):
     """A model fitted on the `train_window` labelled days before day `until`, and its fit time."""
     rows = (log.day >= until - config["train_window"]) & (log.day < until)
     if not log.fraud[rows].any():
         raise DataError(f"No fraud is labelled in the train window ending on day {until - 1}.")
 
-    def train():
-        began = time.perf_counter()
-        model = fit(config["model"], config["imbalance"], seed, x[rows], log.fraud[rows])
-        return model, (time.perf_counter() - began) * 1000
+    def train(knobs):
+        return timed(lambda: fit(knobs["model"], knobs["imbalance"], seed, x[rows], log.fraud[rows]))
 
-    return _models.get(key + (config["model"], config["imbalance"], config["train_window"], until), train)
+    return MODEL.get(config, seed, data, train, extra=(until,))
 
 
-def _serve_one_by_one(log: Log, store, columns, deployment: Deployment, test, seed: int):
-    """Serve a sample of test transactions as live requests, one at a time, timing every stage."""
-    rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(test, min(TIMED_REQUESTS, test.size), replace=False))
-    stages = ("API_Gateway", "Rules", "Feature_Store", "Model_Serving", "Decision")
-    spent = {name: 0.0 for name in stages}
-    totals = []
+def _latency(system: System, test: np.ndarray, seed: int):
+    """Test payments served as live requests, each alone: the message parsed, the $220 rule, the
+    live features, the score, the decision."""
+    log, store, columns, deployment = system.log, system.store, system.columns, system.deployments[0]
+    rows = np.random.default_rng(seed).choice(test, min(TIMED_REQUESTS, test.size), replace=False)
     queue: list[tuple[float, int]] = []
-    clock = time.perf_counter
-    warm = sample[:WARMUP_REQUESTS]  # untimed: the timed requests meet warm caches
-    for row in warm.tolist():
-        x = store.features(log.time[row : row + 1], log.customer[row : row + 1], log.terminal[row : row + 1],
-                           log.amount[row : row + 1], columns)  # fmt: skip
-        deployment.model.predict_proba(x)
-    for row in sample.tolist():
-        t0 = clock()
-        request = {  # what the gateway parses out of the payment message
-            "time": np.array([log.time[row]]),
-            "customer": np.array([log.customer[row]]),
-            "terminal": np.array([log.terminal[row]]),
-            "amount": np.array([float(log.amount[row])]),
-        }
-        t1 = clock()
-        blocked_by_rule = request["amount"][0] > RULE_LIMIT
-        t2 = clock()
-        x = store.features(
-            request["time"], request["customer"], request["terminal"], request["amount"], columns
-        )
-        t3 = clock()
-        score = float(deployment.model.predict_proba(x)[0, 1])
-        t4 = clock()
-        review = not blocked_by_rule and deployment.threshold <= score < BLOCK_SCORE
-        if review:
-            heapq.heappush(queue, (-score, row))  # analysts take the riskiest first
-        t5 = clock()
-        for name, (a, b) in zip(stages, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5)), strict=True):
-            spent[name] += (b - a) * 1000
-        totals.append((t5 - t0) * 1000)
-    stage_ms = {name: ms / sample.size for name, ms in spent.items()}
-    return stage_ms, np.array(totals)
+
+    def serve(row: int, clock: StageClock) -> None:
+        with clock.stage("API_Gateway"):
+            request = {  # what the gateway parses out of the payment message
+                "time": np.array([log.time[row]]),
+                "customer": np.array([log.customer[row]]),
+                "terminal": np.array([log.terminal[row]]),
+                "amount": np.array([float(log.amount[row])]),
+            }
+        with clock.stage("Rules"):
+            blocked_by_rule = request["amount"][0] > RULE_LIMIT
+        with clock.stage("Feature_Store"):
+            x = store.features(
+                request["time"], request["customer"], request["terminal"], request["amount"], columns
+            )
+        with clock.stage("Model_Serving"):
+            score = float(deployment.model.predict_proba(x)[0, 1])
+        with clock.stage("Decision"):
+            if not blocked_by_rule and deployment.threshold <= score < BLOCK_SCORE:
+                heapq.heappush(queue, (-score, row))  # analysts take the riskiest first
+
+    return time_requests(serve, rows.tolist(), STUDY.latency_floor, seed)
 
 
-def _evaluate(log: Log, rows, scores, thresholds, config, seed: int):
-    """Quality of the scores, then what the decision policy and the review team make of them."""
+def _evaluate(log: Log, rows, scores, thresholds, config):
+    """Quality of the scores, then what the decision policy and the review team make of them; and
+    the per-day values the ranges resample."""
     day, fraud, amount = log.day[rows], log.fraud[rows], log.amount[rows]
     drift_day = log.test_start + config["drift_day"] if log.drift_day is None else log.drift_day
     late = day >= drift_day
@@ -283,15 +261,12 @@ def _evaluate(log: Log, rows, scores, thresholds, config, seed: int):
         "rules_only_loss_per_day": float(amount[fraud & ~ruled].sum() / days),
         "test_frauds": float(fraud.sum()),
     }
+    per_day = {"day": day, "scores": scores, "fraud": fraud, "card_precision": card_precision}
     artifacts = {
-        "intervals": {
-            "average_precision": ev.ap_range(day, scores, fraud, seed),
-            "card_precision@100": ev.mean_range(card_precision, seed),
-        },
         "daily": _daily_series(log.test_start, day, scores, fraud, alerts_per_day),
         "drift_day": None if log.drift_day is None else log.drift_day - log.test_start,
     }
-    return metrics, artifacts
+    return metrics, per_day, artifacts
 
 
 def _within_capacity(day, scores, alerted, capacity: int) -> np.ndarray:

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from case_studies.fraud import pipeline as p
-from case_studies.fraud.world import RULE_LIMIT
+from case_studies.fraud.features import WINDOWS
+from case_studies.fraud.world import DAY, RULE_LIMIT
 from engine.serving import Predictor
 from engine.serving.predictor import field, in_range, require_object
 
@@ -26,6 +27,7 @@ class FraudPredictor(Predictor):
         self.known_customers = np.unique(log.customer)
         self.known_terminals = np.unique(log.terminal)
         self.end_time = float(log.time.max())
+        self.log_days = max(float(log.time.max() - log.time.min()) / DAY, 1.0)
         test = log.day >= log.test_start
         self.test = {k: getattr(log, k)[test] for k in ("time", "customer", "terminal", "amount")}
         yesterday = log.day == log.day.max()
@@ -90,13 +92,18 @@ class FraudPredictor(Predictor):
     def sizes(self) -> dict[str, int]:
         import pickle
 
-        indexes = [self.store.customers, self.store.terminals]
-        store = sum(i.keys.nbytes + i.count.nbytes + sum(v.nbytes for v in i.sums.values()) for i in indexes)
+        # The windows need a payment's history for their longest span only (30 days), not the log's.
+        kept = max(WINDOWS) / self.log_days
+        customers, terminals = (_bytes(i) * kept for i in (self.store.customers, self.store.terminals))
         return {
             "model": len(pickle.dumps(self.model)),
-            "features_fixed": store - self.store.customers.keys.nbytes * 3,
-            "features_per_user": self.store.customers.keys.nbytes * 3 / max(self.known_customers.size, 1),
+            "features_fixed": int(terminals),  # every terminal's risk, whatever the audience
+            "features_per_user": customers / max(self.known_customers.size, 1),
         }
+
+
+def _bytes(index) -> int:
+    return index.keys.nbytes + index.count.nbytes + sum(v.nbytes for v in index.sums.values())
 
 
 def payment_body(table: dict[str, np.ndarray], row: int) -> dict[str, Any]:

@@ -27,40 +27,20 @@ from case_studies.pymk import pipeline as p
 from case_studies.pymk import ranking
 from case_studies.pymk.evaluation import SLATE, acceptance_chances
 from case_studies.pymk.serving import PymkPredictor
+from case_studies.pymk.spec import ONLINE_HOMOPHILY, WAVE_SHARE, WAVE_TRAFFIC
 from case_studies.pymk.world import CITIES, FormationRule
 from engine.memo import Memo
-from engine.monitoring.period import DAYS, ClickPeriod, Feature, Period, Scenario, Window, check_request
+from engine.monitoring.period import DAYS, ClickPeriod, Feature, Period, Window
 from engine.threads import one_thread
 from engine.timing import StageClock
 
 POOL_USERS = 1000  # users whose rows are served, a seeded sample: their features cost ~10 ms each
-WAVE_SHARE = 0.1  # new students, as a share of the network's users
-WAVE_TRAFFIC = 0.3  # their share of requests once they have joined: new users look for friends
 DEPARTMENTS, HALLS = 10, 20  # the campus's schools and companies, as the graph's attributes read them
 CLASSMATE_CHANCE = 0.6  # of a student befriending the next in their department's list: 0-2 friends
-ONLINE_HOMOPHILY = 0.3  # meeting online, shared attributes count for this share of what they did
 LOG_DAYS = 7  # a retrain learns from the rows shown on the last week of labelled days
 LOG_REQUESTS = 2000  # rows logged per day
 STREAMS = {"pool": 1, "wave": 2, "log": 3}  # seeded random streams
 
-SCENARIOS = (
-    Scenario("none", "No drift", "Nothing changes: the same people, friendships and ways of meeting.", False),
-    Scenario(
-        "campus_wave",
-        "Campus wave",
-        f"A university signs up: {WAVE_SHARE:.0%} more users, students who arrive with at most two "
-        f"friends, make {WAVE_TRAFFIC:.0%} of requests, and their rows come from classmates rather than "
-        "friends of friends.",
-    ),
-    Scenario(
-        "online_meeting",
-        "Meeting online",
-        "People start meeting through groups and games rather than school and work: a shared school, "
-        f"company, city or age band counts for {ONLINE_HOMOPHILY:.0%} of what it did. The rows look the "
-        "same; fewer suggestions are accepted.",
-        False,
-    ),
-)
 FEATURES = (
     Feature("friends", "numeric", "Requesting user's friends (log)"),
     Feature("candidates", "numeric", "Candidates per request"),
@@ -116,7 +96,6 @@ class Rows:
 def build_period(
     config: dict[str, Any], seed: int, data, scenario: str, drift_day: int = 14, days: int = DAYS
 ) -> Period:
-    check_request(SCENARIOS, scenario, drift_day, days, data)
     return PymkPeriod(config, seed, scenario, drift_day, days)
 
 

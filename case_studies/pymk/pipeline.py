@@ -1,10 +1,10 @@
-"""The PYMK runner: build the graph snapshots, train the ranker, serve the evaluation users stage by
-stage (online, or from last night's batch job), measure.
+"""The PYMK runner: build the graph snapshots, train the ranker, rank every evaluation user's
+candidates (online, or as last night's batch job did), post-process and measure; then time requests
+one at a time on the request path.
 
-Expensive steps are memoised on only the knobs they depend on: the world on the world knobs, the
+Expensive steps are memoised on only the knobs they declare: the world on the world knobs, the
 graph views on the high-degree cap, the ranker and the scored candidate lists on the candidate and
-ranker knobs. Moving the community spread therefore re-times only the cheap stages of the request
-path and reuses the candidate and ranking stages' measured times."""
+ranker knobs. Moving the community spread therefore reuses every ranked list."""
 
 from __future__ import annotations
 
@@ -20,29 +20,24 @@ from case_studies.pymk import ego, ranking
 from case_studies.pymk.choices import HEURISTICS, LEARNED
 from case_studies.pymk.evaluation import SLATE, acceptance, per_user_scores
 from case_studies.pymk.network import Prepared, adjacency_bytes, not_to_suggest, prepare
+from case_studies.pymk.spec import STUDY
 from case_studies.pymk.upload import Friendships
 from case_studies.pymk.world import generate_world
-from engine.measure import bootstrap_range, half_width, noise_band
-from engine.memo import Memo
+from engine.memo import Step
+from engine.result import Measured, Uncertainty
 from engine.serving.predictor import field, in_range, require_object
 from engine.threads import one_thread
-from engine.timing import StageClock
+from engine.timing import StageClock, time_requests, timed
 
-# Re-scoring the same design (`_scored` cleared, the world and ranker kept) moved its latency by up
-# to 9 %, 32 % and 42 % from the median in three batches of 8-12 runs in one process (2 cores, one or
-# both busy with other work, Dec 2026); 35 % covers all but one of those 32 runs. `bench/production.py
-# --only-noise --study pymk` reads 0.1 %: its repeats reuse the memoised candidate and ranking times.
-LATENCY_RUN_TO_RUN = 0.35
-REPEATS = 5  # timed chunks of the evaluation users: their spread is the latency's noise band
-WARMUP_REQUESTS = 16
 BATCH_DEPTH = 3 * SLATE  # suggestions the batch job stores per user, so filtering leaves a slate
 MAX_HIGH_DEGREE = 1  # suggestions per slate of accounts above the high-degree cap
 MAX_K = 50
 
-_prepared = Memo(max_entries=4)
-_views = Memo(max_entries=8)
-_rankers = Memo(max_entries=16)
-_scored = Memo(max_entries=16)
+PREPARED = Step(STUDY.id, "graph snapshots", ("scale", "triadic", "homophily", "new_users"), max_entries=4)
+VIEWS = Step(STUDY.id, "graph views", ("hub_cap",), after=(PREPARED,))
+CANDIDATES = ("sources", "fof_cap")
+RANKER = Step(STUDY.id, "ranker", (*CANDIDATES, "ranker", "features"), after=(VIEWS,), max_entries=16)
+SCORED = Step(STUDY.id, "ranked pools", ("serving",), after=(RANKER,), max_entries=16)
 
 
 @dataclass(frozen=True)
@@ -56,30 +51,25 @@ class System:
     snapshot_ms: float  # building the world (or reading the upload) and both graph snapshots
 
 
-def run(config: dict[str, Any], seed: int, data: Friendships | None):
+def run(config: dict[str, Any], seed: int, data: Friendships | None) -> Measured:
     system = assemble(config, seed, data)
-    scored = _scored.get(_scored_key(config, seed, data), lambda: _timed_scoring(system, config, seed))
-    slates, request_ms = _timed_requests(system, config, scored)
-    stage_ms, totals = _stage_times(config, scored, request_ms)
-    latency = float(np.median(totals))
+    scored = SCORED.get(config, seed, data, lambda knobs: _scoring(system, knobs, seed))
+    slates = _slates(system, config, scored)
+    latency = _latency(system, config, scored, seed)
     per_user = _per_user(system.prep, scored, slates)
-    metrics = _metrics(system, config, scored, per_user, latency)
-    stage_ms["Graph_Snapshot"] = scored.snapshot_ms
+    metrics = {**_metrics(system, config, scored, per_user), **latency.metrics()}
+    stage_ms = {**latency.stage_ms, "Graph_Snapshot": system.snapshot_ms}
     stage_ms["Batch_Job"] = metrics["batch_job_s"] * 1000
     if config["ranker"] in LEARNED:
         stage_ms["Training"] = system.training_ms
-    spread = float(np.percentile(totals, 75) - np.percentile(totals, 25))
-    intervals = {key: bootstrap_range(values, seed) for key, values in per_user.items() if values.size}
-    noise = {key: half_width(interval) for key, interval in intervals.items()}
-    noise["latency_ms"] = noise_band(latency, spread, LATENCY_RUN_TO_RUN)
-    artifacts = {
-        "noise": noise,
-        "intervals": intervals,
-        "interval_unit": f"{int(system.prep.in_sample.sum()):,} evaluation users",
-        "per_unit": per_user,
-        "units": repr(_data_key(config, data) + (seed,)),  # the same users, in the same order
-    }
-    return metrics, stage_ms, artifacts
+    uncertainty = Uncertainty.resampled(
+        per_user,
+        seed,
+        f"{int(system.prep.in_sample.sum()):,} evaluation users",
+        repr(PREPARED.key(config, seed, data)),  # the same users, in the same order
+        noise=latency.noise(),
+    )
+    return Measured(metrics, stage_ms, uncertainty)
 
 
 def _per_user(prep: Prepared, scored: Scored, slates: list[np.ndarray]) -> dict[str, np.ndarray]:
@@ -95,13 +85,13 @@ def _per_user(prep: Prepared, scored: Scored, slates: list[np.ndarray]) -> dict[
 
 def assemble(config: dict[str, Any], seed: int, data: Friendships | None) -> System:
     """The serving system for `config`: snapshots, graph views and the ranker (None: a heuristic)."""
-    data_key = _data_key(config, data) + (seed,)
     prep, snapshot_ms = _timed_prepare(config, seed, data)
-    live, snapshot = _views.get(data_key + (config["hub_cap"],), lambda: _graph_views(prep, config, seed))
+    live, snapshot = VIEWS.get(config, seed, data, lambda knobs: _graph_views(prep, knobs, seed))
     model, training_ms = None, 0.0
     if config["ranker"] in LEARNED:
-        key = data_key + _candidate_knobs(config) + (config["ranker"], config["features"])
-        model, training_ms = _rankers.get(key, lambda: _timed(lambda: _train(prep, snapshot, config, seed)))
+        model, training_ms = RANKER.get(
+            config, seed, data, lambda knobs: timed(lambda: _train(prep, snapshot, knobs, seed))
+        )
     user_index = {label: i for i, label in enumerate(prep.labels.tolist())}
     return System(prep, live, snapshot, model, user_index, training_ms, snapshot_ms)
 
@@ -112,47 +102,24 @@ def prepared(config: dict[str, Any], seed: int, data: Friendships | None) -> Pre
 
 
 def _timed_prepare(config: dict[str, Any], seed: int, data: Friendships | None) -> tuple[Prepared, float]:
-    key = _data_key(config, data) + (seed,)
-    return _prepared.get(key, lambda: _timed(lambda: _prepare(config, seed, data)))
+    return PREPARED.get(config, seed, data, lambda knobs: timed(lambda: _prepare(knobs, seed, data)))
 
 
-def _data_key(config: dict[str, Any], data: Friendships | None) -> tuple:
-    if data:
-        return ("upload", data.token)
-    return ("world", config["scale"], config["triadic"], config["homophily"], config["new_users"])
-
-
-def _candidate_knobs(config: dict[str, Any]) -> tuple:
-    return (config["sources"], config["fof_cap"], config["hub_cap"])
-
-
-def _scored_key(config: dict[str, Any], seed: int, data: Friendships | None) -> tuple:
-    ranker_knobs = (config["ranker"], config["features"], config["serving"])
-    return _data_key(config, data) + (seed,) + _candidate_knobs(config) + ranker_knobs
-
-
-def _prepare(config: dict[str, Any], seed: int, data: Friendships | None) -> Prepared:
+def _prepare(config, seed: int, data: Friendships | None) -> Prepared:
     if data is not None:
         return prepare(data, seed)
     world = generate_world(config["scale"], config["triadic"], config["homophily"], config["new_users"], seed)
     return prepare(world, seed)
 
 
-def _graph_views(prep: Prepared, config: dict[str, Any], seed: int):
+def _graph_views(prep: Prepared, config, seed: int):
     return (
         cg.graph_view(prep.live, prep.attributes, config["hub_cap"], seed),
         cg.graph_view(prep.snapshot, prep.attributes, config["hub_cap"], seed),
     )
 
 
-def _timed(compute):
-    clock = StageClock()
-    with clock.stage("step"):
-        value = compute()
-    return value, clock.ms["step"]
-
-
-def _train(prep: Prepared, snapshot: cg.GraphView, config: dict[str, Any], seed: int):
+def _train(prep: Prepared, snapshot: cg.GraphView, config, seed: int):
     """Fit on the previous period: candidates and features from the batch snapshot, labelled by
     whether the pair became friends between the snapshot and the cut."""
     tables, labels = [], []
@@ -171,43 +138,32 @@ def _train(prep: Prepared, snapshot: cg.GraphView, config: dict[str, Any], seed:
 
 @dataclass(frozen=True)
 class Scored:
-    """Every evaluation user's candidate pool, ranked, with the candidate and ranking stages' times
-    per timed chunk (per user)."""
+    """Every evaluation user's candidate pool, ranked, and what the batch job spends per user."""
 
     pools: list[np.ndarray]
     ranked: list[np.ndarray]
-    chunk_ms: list[dict[str, float]]
     sizes: np.ndarray  # candidates per user
-    snapshot_ms: float
+    job_ms_per_user: float  # candidate generation and ranking for every user, as one batch
 
 
-def _timed_scoring(system: System, config: dict[str, Any], seed: int) -> Scored:
-    """Generate and rank candidates for every evaluation user in REPEATS timed chunks, after a warm-up:
-    on the live graph (online), or on the batch snapshot (the nightly job)."""
+def _scoring(system: System, config, seed: int) -> Scored:
+    """Generate and rank candidates for every evaluation user in one batch: on the live graph
+    (online), or on the snapshot (the nightly job). Its time per user is the batch job's."""
     users = system.prep.eval_users
     view = system.snapshot if config["serving"] == "batch" else system.live
     rng = np.random.default_rng(seed)
-    _score_users(system, view, config, users[:WARMUP_REQUESTS], StageClock(), rng)
-    chunks = [np.arange(i, users.size, REPEATS) for i in range(REPEATS)]
-    pools, ranked, chunk_ms = [None] * users.size, [None] * users.size, []
-    for chunk in chunks:
-        clock = StageClock()
-        for index, pool, order in zip(
-            chunk, *_score_users(system, view, config, users[chunk], clock, rng), strict=True
-        ):
-            pools[index], ranked[index] = pool, order
-        chunk_ms.append(clock.ms)
+    (pools, ranked), ms = timed(lambda: _score_users(system, view, config, users, StageClock(), rng))
     sizes = np.array([p.size for p in pools])
-    return Scored(pools, ranked, chunk_ms, sizes, system.snapshot_ms)
+    return Scored(pools, ranked, sizes, ms / max(users.size, 1))
 
 
 def _score_users(system: System, view: cg.GraphView, config, users: np.ndarray, clock: StageClock, rng):
-    attributes, per = system.prep.attributes, max(users.size, 1)
-    with clock.stage("Candidate_Generation", per):
+    attributes = system.prep.attributes
+    with clock.stage("Candidate_Generation"):
         pools = [
             cg.generate(view, u, config["sources"], config["fof_cap"], attributes) for u in users.tolist()
         ]
-    with clock.stage("Ranking", per), one_thread():
+    with clock.stage("Ranking"), one_thread():
         ranked = rank_pools(system, view, users, pools, config, rng)
     return [c.ids for c in pools], ranked
 
@@ -253,27 +209,36 @@ def parse_request(system: System, body: Any) -> tuple[int | None, int]:
     return system.user_index.get(user_id), k
 
 
-def _timed_requests(system: System, config, scored: Scored):
-    """The request path around the scored lists: the gateway, the feature store's reads (the live
-    friend list, and in batch mode the stored suggestions) and post-processing, timed per chunk."""
+def _slates(system: System, config, scored: Scored) -> list[np.ndarray]:
+    """Every evaluation user's row: their ranked list, post-processed."""
     prep = system.prep
-    bodies = [
-        json.dumps({"user_id": label, "k": SLATE}).encode() for label in prep.labels[prep.eval_users].tolist()
+    return [
+        post_process(prep, ranked, not_to_suggest(prep, u), config)
+        for u, ranked in zip(prep.eval_users.tolist(), scored.ranked, strict=True)
     ]
-    slates: list[np.ndarray] = [None] * len(bodies)
-    request_ms = []
-    for i in range(REPEATS):
-        chunk = list(range(i, len(bodies), REPEATS))
-        clock, per = StageClock(), max(len(chunk), 1)
-        with clock.stage("API_Gateway", per):
-            users = [parse_request(system, json.loads(bodies[j]))[0] for j in chunk]
-        with clock.stage("Feature_Store", per):
-            reads = [(not_to_suggest(prep, u), scored.ranked[j]) for u, j in zip(users, chunk, strict=True)]
-        with clock.stage("Post_Processing", per):
-            for j, (excluded, ranked) in zip(chunk, reads, strict=True):
-                slates[j] = post_process(prep, ranked, excluded, config)
-        request_ms.append(clock.ms)
-    return slates, request_ms
+
+
+def _latency(system: System, config, scored: Scored, seed: int):
+    """Requests from evaluation users, each served alone: the gateway, the feature store's reads (the
+    friend list; in batch mode the row last night's job stored), candidates and ranking (online
+    only), post-processing."""
+    prep = system.prep
+    bodies = [json.dumps({"user_id": u, "k": SLATE}).encode() for u in prep.labels[prep.eval_users].tolist()]
+    online = config["serving"] == "online"
+    stored = {} if online else dict(zip(prep.eval_users.tolist(), scored.ranked, strict=True))
+    rng = np.random.default_rng(seed)
+
+    def serve(body: bytes, clock: StageClock) -> np.ndarray:
+        with clock.stage("API_Gateway"):
+            user = parse_request(system, json.loads(body))[0]
+        with clock.stage("Feature_Store"):
+            excluded, row = not_to_suggest(prep, user), stored.get(user)
+        if online:
+            row = _score_users(system, system.live, config, np.array([user]), clock, rng)[1][0]
+        with clock.stage("Post_Processing"):
+            return post_process(prep, row, excluded, config)
+
+    return time_requests(serve, bodies, STUDY.latency_floor, seed)
 
 
 def post_process(prep: Prepared, ranked: np.ndarray, excluded, config, slate: int = SLATE) -> np.ndarray:
@@ -300,20 +265,8 @@ def post_process(prep: Prepared, ranked: np.ndarray, excluded, config, slate: in
     return np.array(shown, int)
 
 
-def _stage_times(config, scored: Scored, request_ms: list[dict[str, float]]):
-    """Median time per request of each online stage, and each chunk's total on the request path.
-    In batch mode candidate generation and ranking ran last night, so they are off the path."""
-    online = config["serving"] == "online"
-    chunks = [
-        {**req, **(job if online else {})} for req, job in zip(request_ms, scored.chunk_ms, strict=True)
-    ]
-    stage_ms = {name: float(np.median([c[name] for c in chunks])) for name in chunks[0]}
-    return stage_ms, [sum(c.values()) for c in chunks]
-
-
-def _metrics(system: System, config, scored: Scored, per_user: dict[str, np.ndarray], latency: float):
+def _metrics(system: System, config, scored: Scored, per_user: dict[str, np.ndarray]):
     prep = system.prep
-    job_ms_per_user = float(np.median([c["Candidate_Generation"] + c["Ranking"] for c in scored.chunk_ms]))
     new_users = per_user["new_user_recall@10"]
     return {
         "recall@10": float(per_user["recall@10"].mean()),
@@ -324,8 +277,7 @@ def _metrics(system: System, config, scored: Scored, per_user: dict[str, np.ndar
         "new_user_recall@10": float(new_users.mean()) if new_users.size else 0.0,
         "candidates_per_user": float(scored.sizes[prep.in_sample].mean()),
         "candidates_p99": float(np.percentile(scored.sizes[prep.in_sample], 99)),
-        "latency_ms": latency,
-        "batch_job_s": job_ms_per_user * prep.n_users / 1000,
+        "batch_job_s": scored.job_ms_per_user * prep.n_users / 1000,
         "adjacency_mb": adjacency_bytes(prep) / 1e6,
         "users": float(prep.n_users),
         "friendships": float(prep.live.number_of_edges()),

@@ -7,8 +7,8 @@ import numpy as np
 
 from case_studies.pymk import pipeline as p
 from case_studies.pymk.evaluation import SLATE, acceptance_chances
+from engine.release.agreement import overlap_at_k, same_first
 from engine.release.pool import Pool
-from engine.release.spec import overlap_at_k, same_first
 
 
 def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool]:

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from case_studies.recommendation import models as m
 from case_studies.recommendation import pipeline as p
+from case_studies.recommendation.spec import NEW_VIDEOS, SHIFT_SHARE, SHOCKED_VIDEOS
 from case_studies.recommendation.world import (
     DIMS,
     FRESH_DAYS,
@@ -33,51 +34,20 @@ from case_studies.recommendation.world import (
     sample_watches,
 )
 from engine.memo import Memo
-from engine.monitoring.period import DAYS, ClickPeriod, Feature, Period, Scenario, Window, check_request
+from engine.monitoring.period import DAYS, ClickPeriod, Feature, Period, Window
 from engine.timing import StageClock
 
 LOG_DAYS = 4  # the log holds about four serving days of watching: a day adds a quarter of it
 RECENT_WEIGHT = 0.85  # the share of a user's history (so genre affinity) the latest day carries
 MAX_POOL_USERS = 2000  # larger worlds answer a seeded sample of users
-SHIFT_SHARE = 0.95  # of users whose tastes move to other genres
 NEW_TASTE_GENRES = GENRES // 2  # moved users' new tastes: from the half they watched least
-NEW_VIDEOS = 250  # released in the RELEASE_DAYS before the drift day
 RELEASE_DAYS = 5
 NEW_VIDEO_POP = 1.0  # their popularity, in the world's z-units
 SURGE_PULL = 0.5  # how far every older video's popularity falls while the surge holds attention
-SHOCKED_VIDEOS = 10
 SHOCK_POP = 5.0  # their popularity jump, in z-units: most users watch each of them every day
 UNRELEASED_WEIGHT = 1e-9  # a "watch" that only keeps a video off the slates (see _model_view)
 STREAMS = {"watch": 1, "scenario": 2, "split": 3, "pool": 4}  # seeded random streams
 
-SCENARIOS = (
-    Scenario(
-        "none", "No drift", "Nothing changes: users, videos and their popularity stay as trained.", False
-    ),
-    Scenario(
-        "taste_shift",
-        "Taste shift",
-        f"{SHIFT_SHARE:.0%} of users' tastes move to genres they used to watch least: they watch, and "
-        "click, other videos.",
-    ),
-    Scenario(
-        "new_videos",
-        "New videos",
-        f"A surge of {NEW_VIDEOS} newly released videos the model has never seen draws users' attention "
-        "away from the catalogue it knows: what users watch shows it at once, the score only on some "
-        "seeds.",
-        # The score's PSI after the drift day ranges from 0.15 to 1.4 over seeds 0-2 (0.15 at seed 0),
-        # so it is not "strong"; the fresh-watch share's PSI passes 8 on every day after it.
-        strong=False,
-    ),
-    Scenario(
-        "popularity_shock",
-        "Popularity shock",
-        f"{SHOCKED_VIDEOS} videos suddenly become hugely popular: most users watch them every day, but "
-        "the model in service rarely proposes them, so its score barely moves.",
-        False,
-    ),
-)
 FEATURES = (
     Feature("history_length", "numeric", "Known watch history (log of videos)"),
     Feature("slate_popularity", "numeric", "Slate's popularity (mean log watches)"),
@@ -140,7 +110,6 @@ class Answers:
 def build_period(
     config: dict[str, Any], seed: int, data, scenario: str, drift_day: int = 14, days: int = DAYS
 ) -> Period:
-    check_request(SCENARIOS, scenario, drift_day, days, data)
     return RecommendationPeriod(config, seed, scenario, drift_day, days)
 
 

@@ -1,6 +1,6 @@
-"""The recommender's runner: prepare data, train, serve the evaluation users stage by stage, measure.
+"""The recommender's runner: prepare data, train, serve the evaluation users, measure.
 
-Expensive steps are memoised on just the knobs they depend on, so a post-processing knob reruns only
+Expensive steps are memoised on just the knobs they declare, so a post-processing knob reruns only
 serving and evaluation while a world knob regenerates everything."""
 
 from __future__ import annotations
@@ -14,33 +14,28 @@ import numpy as np
 import scipy.sparse as sp
 
 from case_studies.recommendation import models as m
+from case_studies.recommendation.spec import STUDY
 from case_studies.recommendation.upload import Interactions
 from case_studies.recommendation.world import FRESH_DAYS, World, freshness, generate_world
 from engine import metrics as rank_metrics
-from engine.measure import bootstrap_range, half_width, noise_band
-from engine.memo import Memo
+from engine.memo import Step
 from engine.rerank import mmr
+from engine.result import Measured, Uncertainty
 from engine.serving.capacity import serving_cost
 from engine.serving.predictor import field, in_range, require_object
-from engine.timing import StageClock
-
-# The same design's latency moved by up to 9 % between runs in one process (bench/production.py
-# --only-noise, Dec 2026): the floor of its noise band, as a share of the value.
-LATENCY_RUN_TO_RUN = 0.15
+from engine.timing import StageClock, time_requests, timed
 
 TEST_SHARE = 0.2
 RANKER_USER_SHARE = 0.3  # users whose held-out items label the ranker's training set
 MAX_EVAL_USERS = 2000  # larger worlds are evaluated on a seeded sample of users
 SLATE = 10
 MAX_K = 50  # the largest slate a request may ask for
-WARMUP_REQUESTS = 32  # served untimed first, so the timed requests meet warm caches
-REPEATS = 5  # timed chunks: their spread is the latency's noise band
-AUDIENCE_PER_USER = 1000  # each simulated user stands for this many daily users when costing
+AUDIENCE_PER_USER = 10_000  # each simulated user stands for this many daily users when costing
 CLICK_CENTRE, CLICK_SPREAD = 1.6, 0.35  # click model: P(click | seen) = sigmoid((utility - c) / s)
 
-_prepared = Memo(max_entries=6)
-_trained = Memo(max_entries=12)
-_rankers = Memo(max_entries=24)
+PREPARED = Step(STUDY.id, "prepared", ("scale", "popularity_bias", "noise", "split"), max_entries=6)
+TRAINED = Step(STUDY.id, "trained", ("candidate_model", "factors"), after=(PREPARED,), max_entries=12)
+RANKER = Step(STUDY.id, "ranker", ("candidates", "ranker"), after=(TRAINED,), max_entries=24)
 
 
 @dataclass(frozen=True)
@@ -65,23 +60,35 @@ class Prepared:
         return self.train.shape[1]
 
 
-def run(config: dict[str, Any], seed: int, data: Interactions | None):
+def run(config: dict[str, Any], seed: int, data: Interactions | None) -> Measured:
     prep, trained, ranker, train_ms, ranker_ms = _assemble(config, seed, data)
-    candidates, final, stage_ms, serving_ms, noise_ms = _timed_serving(prep, trained, ranker, config)
-    stage_ms["Event_Log"] = prep.log_ms
-    stage_ms["Training"] = train_ms + ranker_ms
-    metrics, per_user = _evaluate(prep, trained, candidates, final, serving_ms, stage_ms["Training"])
-    metrics["cost_usd_month"] = serving_cost(
-        serving_ms, prep.train.shape[0] * AUDIENCE_PER_USER, memory_bytes(prep, trained, ranker)
+    candidates, final, _ = rank_users(prep, trained, ranker, config, StageClock(), prep.eval_users, SLATE)
+    latency = _latency(prep, trained, ranker, config, seed)
+    stage_ms = {**latency.stage_ms, "Event_Log": prep.log_ms, "Training": train_ms + ranker_ms}
+    metrics, per_user = _evaluate(prep, trained, candidates, final, stage_ms["Training"])
+    audience = prep.train.shape[0] * AUDIENCE_PER_USER
+    cost = serving_cost(latency, audience, memory_bytes(prep, trained, ranker))
+    metrics.update(latency.metrics(), cost_usd_month=cost.usd, serving_replicas=float(cost.replicas))
+    uncertainty = Uncertainty.resampled(
+        per_user,
+        seed,
+        f"{prep.eval_users.size:,} evaluation users",
+        repr(PREPARED.key(config, seed, data)),  # the same users, in the same order
+        noise={**latency.noise(), "cost_usd_month": cost.band},
     )
-    band = noise_band(serving_ms, noise_ms, LATENCY_RUN_TO_RUN)
-    intervals = {key: bootstrap_range(values, seed) for key, values in per_user.items()}
-    noise = {"latency_ms": band, "cost_usd_month": metrics["cost_usd_month"] * band / serving_ms}
-    noise.update({key: half_width(interval) for key, interval in intervals.items()})
-    unit = f"{prep.eval_users.size:,} evaluation users"
-    artifacts = {"noise": noise, "intervals": intervals, "interval_unit": unit, "per_unit": per_user}
-    artifacts["units"] = repr(_data_key(config, data) + (seed,))  # the same users, in the same order
-    return metrics, stage_ms, artifacts
+    return Measured(metrics, stage_ms, uncertainty)
+
+
+def _latency(prep: Prepared, trained, ranker, config, seed: int):
+    """Requests from evaluation users, each served alone: JSON in, a slate out."""
+    bodies = [json.dumps({"user_id": r, "k": SLATE}).encode() for r in prep.request_ids.tolist()]
+
+    def serve(body: bytes, clock: StageClock):
+        with clock.stage("API_Gateway"):
+            user = parse_request(prep, json.loads(body))[0]
+        return rank_users(prep, trained, ranker, config, clock, np.array([user]), SLATE)
+
+    return time_requests(serve, bodies, STUDY.latency_floor, seed)
 
 
 def memory_bytes(prep: Prepared, trained: m.TrainedModels, ranker) -> int:
@@ -101,44 +108,25 @@ def assemble(config: dict[str, Any], seed: int, data: Interactions | None):
 
 def prepared(config: dict[str, Any], seed: int, data: Interactions | None) -> Prepared:
     """The split and tables for `config`'s world (or upload), without training anything."""
-    return _prepared.get(_data_key(config, data) + (seed,), lambda: _prepare(data, config, seed))
-
-
-def _data_key(config: dict[str, Any], data: Interactions | None) -> tuple:
-    if data:
-        return ("upload", data.token, config["split"])
-    return ("world", config["scale"], config["popularity_bias"], config["noise"], config["split"])
+    return PREPARED.get(config, seed, data, lambda knobs: _prepare(data, knobs, seed))
 
 
 def _assemble(config: dict[str, Any], seed: int, data: Interactions | None):
-    data_key = _data_key(config, data)
     prep = prepared(config, seed, data)
-    model_key = data_key + (seed, config["candidate_model"], config["factors"])
-    trained, train_ms = _trained.get(model_key, lambda: _timed_training(prep, config, seed))
+    trained, train_ms = TRAINED.get(config, seed, data, lambda knobs: _timed_training(prep, knobs, seed))
     ranker, ranker_ms = None, 0.0
     if config["ranker"] != "none":
-        ranker_key = model_key + (config["candidates"], config["ranker"])
-        ranker, ranker_ms = _rankers.get(ranker_key, lambda: _timed_ranker(prep, trained, config, seed))
+        ranker, ranker_ms = RANKER.get(
+            config, seed, data, lambda knobs: _timed_ranker(prep, trained, knobs, seed)
+        )
     return prep, trained, ranker, train_ms, ranker_ms
 
 
-def _prepare(data: Interactions | None, config: dict[str, Any], seed: int) -> Prepared:
-    clock = StageClock()
-    with clock.stage("log"):
-        if data is None:
-            world = generate_world(config["scale"], config["popularity_bias"], config["noise"], seed)
-            frame = world.interactions
-            external = np.arange(world.n_users)
-            item_age, item_genre = world.item_age_days, world.item_genre
-            shape = (world.n_users, world.n_items)
-        else:
-            world, frame, external = None, data.frame, data.user_labels
-            item_age, item_genre = data.item_age_days, None
-            shape = (data.n_users, data.n_items)
-        rng = np.random.default_rng(seed)
-        is_test = held_out(frame, config["split"], rng)
-        train = _matrix(frame[~is_test], shape)
-        test = _matrix(frame[is_test], shape)
+def _prepare(data: Interactions | None, config, seed: int) -> Prepared:
+    rng = np.random.default_rng(seed)
+    (world, external, item_age, item_genre, train, test), log_ms = timed(
+        lambda: _log(data, config, seed, rng)
+    )
     users = np.flatnonzero((np.diff(test.indptr) > 0) & (np.diff(train.indptr) > 0))
     users = rng.permutation(users)
     n_ranker = int(round(users.size * RANKER_USER_SHARE))
@@ -160,9 +148,25 @@ def _prepare(data: Interactions | None, config: dict[str, Any], seed: int) -> Pr
         item_genre=item_genre,
         user_genre_share=share,
         world=world,
-        log_ms=clock.ms["log"],
+        log_ms=log_ms,
         most_seen=int((np.diff(train.indptr) + np.diff(test.indptr)).max()),
     )
+
+
+def _log(data: Interactions | None, config, seed: int, rng: np.random.Generator):
+    """The event log (the simulated world's, or the upload), split into train and held-out watches."""
+    if data is None:
+        world = generate_world(config["scale"], config["popularity_bias"], config["noise"], seed)
+        frame, external = world.interactions, np.arange(world.n_users)
+        item_age, item_genre = world.item_age_days, world.item_genre
+        shape = (world.n_users, world.n_items)
+    else:
+        world, frame, external = None, data.frame, data.user_labels
+        item_age, item_genre = data.item_age_days, None
+        shape = (data.n_users, data.n_items)
+    is_test = held_out(frame, config["split"], rng)
+    train, test = _matrix(frame[~is_test], shape), _matrix(frame[is_test], shape)
+    return world, external, item_age, item_genre, train, test
 
 
 def held_out(frame, split: str, rng: np.random.Generator) -> np.ndarray:
@@ -192,26 +196,23 @@ def _matrix(frame, shape) -> sp.csr_matrix:
 
 
 def _timed_training(prep: Prepared, config, seed):
-    clock = StageClock()
-    with clock.stage("train"):
-        trained = m.train_models(prep.train, config["candidate_model"], config["factors"], seed)
-    return trained, clock.ms["train"]
+    return timed(lambda: m.train_models(prep.train, config["candidate_model"], config["factors"], seed))
 
 
 def _timed_ranker(prep: Prepared, trained: m.TrainedModels, config, seed):
     """Fit the ranker on held-out users' candidates, labelled by whether each was consumed later."""
-    clock = StageClock()
-    with clock.stage("ranker"):
-        users = prep.ranker_users
-        history = prep.train[users]
-        cands, _ = m.generate_candidates(
-            trained, config["candidate_model"], users, history, _pool_size(prep, config)
-        )
-        features = _features(prep, trained, users, history, cands)
-        labels = rank_metrics.hits(cands, prep.test[users]).ravel()
-        ranker = m.make_ranker(config["ranker"], seed)
-        ranker.fit(features, labels)
-    return ranker, clock.ms["ranker"]
+    return timed(lambda: _fit_ranker(prep, trained, config, seed))
+
+
+def _fit_ranker(prep: Prepared, trained: m.TrainedModels, config, seed):
+    users = prep.ranker_users
+    history = prep.train[users]
+    pool = _pool_size(prep, config)
+    cands, _ = m.generate_candidates(trained, config["candidate_model"], users, history, pool)
+    features = _features(prep, trained, users, history, cands)
+    labels = rank_metrics.hits(cands, prep.test[users]).ravel()
+    ranker = m.make_ranker(config["ranker"], seed)
+    return ranker.fit(features, labels)
 
 
 def _pool_size(prep: Prepared, config) -> int:
@@ -244,13 +245,6 @@ def parse_request(prep: Prepared, body: Any) -> tuple[int | None, Any, int]:
     return prep.user_index.get(user_id), user_id, k
 
 
-def _serve(prep: Prepared, trained: m.TrainedModels, ranker, config, clock: StageClock, bodies: list[bytes]):
-    """Answer JSON requests for known users, timing each stage of the request path."""
-    with clock.stage("API_Gateway", len(bodies)):
-        users = np.fromiter((parse_request(prep, json.loads(b))[0] for b in bodies), np.int64, len(bodies))
-    return rank_users(prep, trained, ranker, config, clock, users, SLATE)
-
-
 def rank_users(
     prep: Prepared, trained: m.TrainedModels, ranker, config, clock: StageClock, users, slate: int
 ):
@@ -277,29 +271,8 @@ def rank_users(
     return cands, final, boosted
 
 
-def _timed_serving(prep: Prepared, trained, ranker, config):
-    """Serve every evaluation user, timed the way a candidate could defend: a warm-up pass first,
-    then the requests in REPEATS chunks, each timed on its own. The latency is the chunks' median
-    time per request and its within-run noise their interquartile range."""
-    bodies = [json.dumps({"user_id": r, "k": SLATE}).encode() for r in prep.request_ids.tolist()]
-    _serve(prep, trained, ranker, config, StageClock(), bodies[:WARMUP_REQUESTS])
-    chunks = [bodies[i::REPEATS] for i in range(REPEATS)] if len(bodies) >= REPEATS else [bodies]
-    clocks, parts = [], []
-    for chunk in chunks:
-        clock = StageClock()
-        parts.append(_serve(prep, trained, ranker, config, clock, chunk))
-        clocks.append(clock)
-    order = np.argsort(np.concatenate([np.arange(i, len(bodies), len(chunks)) for i in range(len(chunks))]))
-    cands = np.concatenate([p[0] for p in parts])[order]
-    final = np.concatenate([p[1] for p in parts])[order]
-    totals = [sum(c.ms.values()) for c in clocks]
-    stage_ms = {name: float(np.median([c.ms[name] for c in clocks])) for name in clocks[0].ms}
-    spread = float(np.percentile(totals, 75) - np.percentile(totals, 25))  # robust to one slow chunk
-    return cands, final, stage_ms, float(np.median(totals)), spread
-
-
 def _evaluate(
-    prep, trained: m.TrainedModels, cands, final, serving_ms: float, training_ms: float
+    prep, trained: m.TrainedModels, cands, final, training_ms: float
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     users = prep.eval_users
     truth = prep.test[users]
@@ -320,7 +293,6 @@ def _evaluate(
         "novelty": rank_metrics.novelty(final, trained.item_counts),
         "fresh_share": float((prep.item_age[final] < FRESH_DAYS).mean()),
         "online_ctr": float(per_user["online_ctr"].mean()) if "online_ctr" in per_user else float("nan"),
-        "latency_ms": serving_ms,
         "train_s": training_ms / 1000,
         "users": float(prep.train.shape[0]),
         "items": float(prep.n_items),

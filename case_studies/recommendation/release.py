@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from case_studies.recommendation import pipeline as p
+from engine.release.agreement import overlap_at_k, same_first
 from engine.release.pool import Pool
-from engine.release.spec import overlap_at_k, same_first
 
 
 def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool]:

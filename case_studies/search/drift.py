@@ -18,46 +18,21 @@ import pandas as pd
 
 from case_studies.search import pipeline as p
 from case_studies.search.serving import ZIPF
+from case_studies.search.spec import NEW_LINE_TRAFFIC, SEASONAL_TRAFFIC
 from case_studies.search.text import tokenize
 from case_studies.search.upload import Collection
 from case_studies.search.world import CATEGORIES, NEW_LINE, Catalogue, add_product_line
 from engine.memo import Memo
-from engine.monitoring.period import DAYS, ClickPeriod, Feature, Period, Scenario, Window, check_request
+from engine.monitoring.period import DAYS, ClickPeriod, Feature, Period, Window
 from engine.threads import one_thread
 
-NEW_LINE_TRAFFIC = 0.3  # share of queries for the new product line once launched
 SEASONAL = ("jacket", "coffee_maker", "kettle")  # winter's categories
-SEASONAL_TRAFFIC = 0.5  # their share of queries in winter (about 15 % the rest of the year)
 RAMP_DAYS = 2  # a scenario reaches its full share on the day after the drift day
 NEW_LINE_QUERY_STREAM = 2  # random stream of the new line's query frequencies
 # Position bias: a shopper examines rank r with probability 1 / log2(r + 1), the DCG discount.
 EXAMINE = 1 / np.log2(np.arange(2, p.SHOWN + 2))
 UNKNOWN = "unknown"
 
-SCENARIOS = (
-    Scenario("none", "No drift", "Nothing changes: the catalogue and the query mix stay as trained.", False),
-    # Not strong on the score: the re-ranker rates a "red wireless" laptop for "red wireless drone" as
-    # confidently as it rates a match, so the score's PSI after the drift day was only 0.09-0.17 at
-    # seed 0 (0.13-0.22 at 1, 0.10-0.19 at 2) while CTR fell by 30 % and the unknown-word share and
-    # category features moved strongly. Confidently wrong: what a score monitor alone misses.
-    Scenario(
-        "new_product_line",
-        "New product line",
-        "A drone line launches: its listings and its shoppers use words the index has never seen, and "
-        f"{NEW_LINE_TRAFFIC:.0%} of queries are for it.",
-        False,
-    ),
-    # Not strong: the features move (category PSI about 1) but the score's PSI after the drift day
-    # ranged 0.12-0.24 at seed 0, 0.20-0.30 at seed 1 (0.25-0.38 at seed 2), and CTR barely moved
-    # (20.3 % → 19.5 % at seed 0).
-    Scenario(
-        "seasonal_shift",
-        "Seasonal shift",
-        f"Winter: {SEASONAL_TRAFFIC:.0%} of queries are for jackets, coffee makers and kettles (about a "
-        "tenth before).",
-        False,
-    ),
-)
 FEATURES = (
     Feature("query_words", "numeric", "Words in the query"),
     Feature("unknown_share", "numeric", "Share of query words the index has never seen"),
@@ -103,7 +78,6 @@ class Answers:
 def build_period(
     config: dict[str, Any], seed: int, data, scenario: str, drift_day: int = 14, days: int = DAYS
 ) -> Period:
-    check_request(SCENARIOS, scenario, drift_day, days, data)
     return SearchPeriod(config, seed, scenario, drift_day, days)
 
 

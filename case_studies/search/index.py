@@ -63,14 +63,14 @@ class HNSW:
     """A faiss HNSW graph that pickles (a registered search version is a pickled system): faiss's own
     index is a SWIG object, so it travels as faiss's serialised bytes."""
 
-    def __init__(self, index: faiss.IndexHNSWFlat):
-        self.index = index
+    def __init__(self, index: faiss.IndexHNSWFlat, graph_bytes: int):
+        self.index, self.graph_bytes = index, graph_bytes
 
     def __getstate__(self) -> dict:
-        return {"bytes": faiss.serialize_index(self.index)}
+        return {"bytes": faiss.serialize_index(self.index), "graph_bytes": self.graph_bytes}
 
     def __setstate__(self, state: dict) -> None:
-        self.index = faiss.deserialize_index(state["bytes"])
+        self.index, self.graph_bytes = faiss.deserialize_index(state["bytes"]), state["graph_bytes"]
 
     def search(self, query: np.ndarray, k: int, ef: int) -> tuple[np.ndarray, np.ndarray]:
         # The beam rides on the call, not the shared index: sessions with other ef values may search
@@ -90,8 +90,8 @@ def build_hnsw(vectors: np.ndarray, seed: int) -> tuple[HNSW, float, int]:
     index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     index.add(np.ascontiguousarray(vectors, np.float32))
     elapsed = (time.perf_counter() - start) * 1000
-    size = faiss.serialize_index(index).nbytes - vectors.astype(np.float32).nbytes
-    return HNSW(index), elapsed, int(size)
+    size = int(faiss.serialize_index(index).nbytes - vectors.astype(np.float32).nbytes)
+    return HNSW(index, size), elapsed, size
 
 
 def nearest(dense: Dense, ann: HNSW | None, query: np.ndarray, k: int, ef: int):

@@ -7,8 +7,8 @@ reuses both indexes and moving k1 reuses the dense one.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,28 +16,26 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from case_studies.search import index as ix
+from case_studies.search.spec import STUDY
 from case_studies.search.text import QueryUnderstanding, tokenize
 from case_studies.search.world import Catalogue, generate_catalogue
 from engine import metrics as m
-from engine.measure import bootstrap_range, half_width, noise_band, quantile_band
-from engine.memo import Memo
+from engine.memo import Step
+from engine.result import Measured, Uncertainty
 from engine.threads import one_thread
-
-# The same design's latency moved by up to 22 % between runs in one process (bench/production.py
-# --only-noise, Dec 2026): the floor of its noise band, as a share of the value.
-LATENCY_RUN_TO_RUN = 0.25
+from engine.timing import StageClock, serve_and_time, timed
 
 FIRST_STAGE_DEPTH = 100  # retrieved per query: recall@100 is the ceiling of everything after
 SHOWN = 10
-STAGES = ("API_Gateway", "Query_Understanding", "Retrieval", "Ranking", "Post_Processing")
 MAX_QUERY_CHARS = 200
-WARMUP_QUERIES = 10
 SYNONYM, TYPO, NAVIGATIONAL = 1, 2, 4  # query kinds (bits)
+# What a query's first stage depends on: the re-ranker is trained on its candidates.
+RETRIEVAL = ("retriever", "k1", "b", "dims", "hybrid_weight", "dense_index", "ann_ef", "spelling", "synonyms")
 
-_catalogues = Memo(max_entries=4)
-_lexical = Memo(max_entries=8)
-_dense = Memo(max_entries=8)
-_rankers = Memo(max_entries=16)
+CATALOGUE = Step(STUDY.id, "catalogue", ("scale",), max_entries=4)
+LEXICAL = Step(STUDY.id, "BM25 index", ("k1", "b"), after=(CATALOGUE,))
+DENSE = Step(STUDY.id, "dense index", ("dims",), after=(CATALOGUE,))
+RANKER = Step(STUDY.id, "re-ranker", (*RETRIEVAL, "rerank_depth"), after=(CATALOGUE,), max_entries=16)
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class System:
     dense: ix.Dense
     ann: Any  # index.HNSW, or None for exact search
     ranker: Any  # fitted regressor, or None
-    config: dict[str, Any]
+    config: Mapping[str, Any]
     _recent: dict = field(default_factory=dict, repr=False)
 
     def _signal(self, kind: str, tokens: list[str], compute):
@@ -129,48 +127,43 @@ class System:
         )
         return np.concatenate([docs[:depth][order], docs[depth:]])
 
-    def search(self, text: str) -> dict[str, Any]:
-        """One query end to end, every stage timed; also what each stage produced."""
-        clock = [time.perf_counter()]
-        text = " ".join(text.split())[:MAX_QUERY_CHARS]  # the gateway normalises and bounds the request
-        clock.append(time.perf_counter())
-        tokens = self.understand(text)
-        clock.append(time.perf_counter())
-        docs, first = self.retrieve(tokens, FIRST_STAGE_DEPTH)
-        clock.append(time.perf_counter())
-        ranked = self.rank(tokens, docs, first)
-        clock.append(time.perf_counter())
-        shown = ranked[:SHOWN]
-        clock.append(time.perf_counter())
-        ms = {name: (clock[i + 1] - clock[i]) * 1000 for i, name in enumerate(STAGES)}
+    def search(self, text: str, clock: StageClock | None = None) -> dict[str, Any]:
+        """One query end to end, every stage timed on `clock`; also what each stage produced."""
+        clock = clock or StageClock()
+        with clock.stage("API_Gateway"):
+            text = " ".join(text.split())[:MAX_QUERY_CHARS]  # the gateway normalises and bounds it
+        with clock.stage("Query_Understanding"):
+            tokens = self.understand(text)
+        with clock.stage("Retrieval"):
+            docs, first = self.retrieve(tokens, FIRST_STAGE_DEPTH)
+        with clock.stage("Ranking"):
+            ranked = self.rank(tokens, docs, first)
+        with clock.stage("Post_Processing"):
+            shown = ranked[:SHOWN]
         return {
             "tokens": tokens,
             "candidates": docs,
             "first_stage": first,
             "ranked": ranked,
             "shown": shown,
-            "ms": ms,
+            "ms": clock.ms,
         }
 
 
-def run(config: dict[str, Any], seed: int, data):
+def run(config: dict[str, Any], seed: int, data) -> Measured:
     system, build = assemble(config, seed, data)
     catalogue = system.prep.catalogue
     test = catalogue.test_queries
-    with one_thread():  # one thread per query, as a search service would run it
-        for q in test[:WARMUP_QUERIES]:  # untimed: the timed queries meet warm caches
-            system.search(catalogue.queries[q])
-        answers = [system.search(catalogue.queries[q]) for q in test]
+    answers, latency = serve_and_time(
+        lambda q, clock: system.search(catalogue.queries[q], clock), test.tolist(), STUDY.latency_floor, seed
+    )
     ranked = [a["ranked"] for a in answers]
     judged = [catalogue.qrels[q] for q in test]
     ndcg = m.graded_ndcg(ranked, judged, SHOWN)
     kind = catalogue.query_kind[test]
-    totals = np.array([sum(a["ms"].values()) for a in answers])
-    stage_ms = {name: float(np.mean([a["ms"][name] for a in answers])) for name in STAGES}
-    stage_ms["Catalogue_Index"] = build["index_ms"]
+    stage_ms = {**latency.stage_ms, "Catalogue_Index": build["index_ms"]}
     if system.ranker is not None:  # no re-ranker, no training job to time
         stage_ms["Ranker_Training"] = build["ranker_ms"]
-    (p50, p50_noise), (p99, p99_noise) = quantile_band(totals, 0.5), quantile_band(totals, 0.99)
     metrics = {
         "ndcg@10": float(ndcg.mean()),
         "mrr": float(np.mean(m.reciprocal_rank(ranked, judged))),
@@ -181,66 +174,51 @@ def run(config: dict[str, Any], seed: int, data):
         "ndcg@10_plain": _segment(ndcg, kind == 0),
         "zero_result_rate": float(np.mean([a["candidates"].size == 0 for a in answers])),
         "ann_recall@100": _ann_recall(system, answers),
-        "latency_p50_ms": p50,
-        "latency_p99_ms": p99,
+        **latency.metrics(),
         "index_mb": build["index_bytes"] / 1e6,
         "build_s": build["index_ms"] / 1000,
         "documents": float(len(catalogue)),
         "test_queries": float(test.size),
     }
-    per_query = {"ndcg@10": ndcg, "mrr": m.reciprocal_rank(ranked, judged)}
-    intervals = {key: bootstrap_range(values, seed) for key, values in per_query.items()}
-    noise = {
-        "latency_p50_ms": noise_band(p50, p50_noise, LATENCY_RUN_TO_RUN),
-        "latency_p99_ms": noise_band(p99, p99_noise, LATENCY_RUN_TO_RUN),
-        **{key: half_width(interval) for key, interval in intervals.items()},
-    }
-    unit = f"{test.size:,} test queries"
-    artifacts = {"noise": noise, "intervals": intervals, "interval_unit": unit, "per_unit": per_query}
-    artifacts["units"] = repr(_data_key(config, seed, data))  # the same test queries, in the same order
-    return metrics, stage_ms, artifacts
+    uncertainty = Uncertainty.resampled(
+        {"ndcg@10": ndcg, "mrr": m.reciprocal_rank(ranked, judged)},
+        seed,
+        f"{test.size:,} test queries",
+        repr(CATALOGUE.key(config, seed, data)),  # the same test queries, in the same order
+        noise=latency.noise(),
+    )
+    return Measured(metrics, stage_ms, uncertainty)
 
 
 def prepared(config: dict[str, Any], seed: int, data) -> Prepared:
     """The catalogue (generated or uploaded) and its tokens, without building any index."""
-    key = _data_key(config, seed, data)
-    return _catalogues.get(key, lambda: _prepare(data.catalogue if data else generate_catalogue(*key[1:])))
-
-
-def _data_key(config: dict[str, Any], seed: int, data) -> tuple:
-    return ("upload", data.token) if data else ("world", config["scale"], seed)
+    return CATALOGUE.get(
+        config,
+        seed,
+        data,
+        lambda knobs: _prepare(data.catalogue if data else generate_catalogue(knobs["scale"], seed)),
+    )
 
 
 def assemble(config: dict[str, Any], seed: int, data) -> tuple[System, dict[str, float]]:
     """The serving system for `config`: indexes and ranker from the memos, built when missing."""
-    data_key = _data_key(config, seed, data)
     prep = prepared(config, seed, data)
-    lexical = _lexical.get(
-        data_key + (config["k1"], config["b"]),
-        lambda: ix.build_lexical(prep.doc_tokens, config["k1"], config["b"]),
+    lexical = LEXICAL.get(
+        config, seed, data, lambda knobs: ix.build_lexical(prep.doc_tokens, knobs["k1"], knobs["b"])
     )
-    dense, ann, ann_ms, ann_bytes = _dense.get(
-        data_key + (config["dims"],), lambda: _dense_indexes(prep, config["dims"], seed)
+    dense, ann, ann_ms, ann_bytes = DENSE.get(
+        config, seed, data, lambda knobs: _dense_indexes(prep, knobs["dims"], seed)
     )
-    system = System(prep, lexical, dense, ann if config["dense_index"] == "hnsw" else None, None, config)
+    ann = ann if config["dense_index"] == "hnsw" else None
+    system = System(prep, lexical, dense, ann, None, config)
     ranker_ms = 0.0
     if config["rerank_depth"] > 0:
-        retrieval = tuple(
-            config[k]
-            for k in (
-                "retriever",
-                "k1",
-                "b",
-                "dims",
-                "hybrid_weight",
-                "dense_index",
-                "ann_ef",
-                "spelling",
-                "synonyms",
-            )
-        )
-        system.ranker, ranker_ms = _rankers.get(
-            data_key + retrieval + (config["rerank_depth"],), lambda: _train_ranker(system, seed)
+        # Trained through a system that sees only the re-ranker's declared knobs.
+        system.ranker, ranker_ms = RANKER.get(
+            config,
+            seed,
+            data,
+            lambda knobs: timed(lambda: _train_ranker(System(prep, lexical, dense, ann, None, knobs), seed)),
         )
     # Count what this configuration holds: the re-ranker reads both BM25 and dense scores.
     lexical_used = config["retriever"] != "dense" or system.ranker is not None
@@ -273,7 +251,6 @@ def _dense_indexes(prep: Prepared, dims: int, seed: int):
 def _train_ranker(system: System, seed: int):
     """Pointwise learning to rank: regress each candidate's grade from its features, on the
     training queries' candidates at the configured depth."""
-    start = time.perf_counter()
     catalogue, depth = system.prep.catalogue, system.config["rerank_depth"]
     rows, grades = [], []
     with one_thread():
@@ -288,8 +265,7 @@ def _train_ranker(system: System, seed: int):
         ranker = HistGradientBoostingRegressor(
             max_iter=100, max_depth=4, learning_rate=0.1, random_state=seed
         )
-        ranker.fit(np.vstack(rows), np.array(grades, float))
-    return ranker, (time.perf_counter() - start) * 1000
+        return ranker.fit(np.vstack(rows), np.array(grades, float))
 
 
 def _unit_range(values: np.ndarray) -> np.ndarray:

@@ -76,9 +76,7 @@ class SearchPredictor(Predictor):
 
     def sizes(self) -> dict[str, int]:
         system = self.system
-        ann = (
-            system.ann.get_current_count() * (system.dense.vectors.shape[1] * 4 + 16 * 8) if system.ann else 0
-        )
+        ann = system.ann.graph_bytes if system.ann else 0
         return {
             "model": system.dense.vectors.nbytes + ann + system.lexical.bytes,
             "features_fixed": sum(len(t) for t in self.titles) * 2,

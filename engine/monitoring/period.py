@@ -90,7 +90,8 @@ class Period(ABC):
 
 
 def check_request(scenarios: Sequence[Scenario], scenario: str, drift_day: int, days: int, data) -> None:
-    """The checks every study's `build_period` makes, as clear messages (DataError)."""
+    """The checks every study's serving period needs, as clear messages (DataError); see
+    engine.monitoring.lab.build."""
     if data is not None:
         raise DataError(
             "Drift scenarios need the simulated world: uploaded data has no live world to change."

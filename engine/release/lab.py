@@ -9,11 +9,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from engine.declare import Release
 from engine.measure import quantile_band
 from engine.memo import Memo
 from engine.release import canary, stats
 from engine.release.pool import Pool
-from engine.release.spec import Release
 from engine.serving.registry import CHALLENGER, CHAMPION, ModelVersion, Registry, RegistryError
 from engine.study import Study, get_study
 
@@ -36,14 +36,14 @@ class Pair:
 
     @property
     def release(self) -> Release:
-        return self.study.serving.release
+        return self.study.release
 
 
 def pick(registry: Registry, study_id: str, champion=None, challenger=None) -> Pair:
     """The versions to compare: by number or alias; by default the champion, and the `challenger`
     alias or else the newest other version."""
     study = get_study(study_id)
-    if study.serving is None or study.serving.release is None:
+    if study.serving is None or study.release is None:
         raise RegistryError(f"the {study.id} study declares no online metric to release on")
     first = registry.resolve(study.id, champion)
     if challenger is None:
@@ -90,7 +90,8 @@ def pools(registry: Registry, pair: Pair, n: int = POOL_REQUESTS, seed: int = 0)
 
     def compute():
         models = [predictor(registry, v) for v in (pair.champion, pair.challenger)]
-        return tuple(pair.release.pools(pair.champion.config, pair.champion.seed, models, n, seed))
+        champion = pair.champion
+        return tuple(pair.study.implementation().pools(champion.config, champion.seed, models, n, seed))
 
     return _pools.get(key, compute)
 
@@ -138,7 +139,7 @@ def _shadow(registry: Registry, pair: Pair, n: int, seed: int) -> Shadow:
     return Shadow(
         requests=n,
         latency_ms={arm: np.array(values) for arm, values in latency.items()},
-        agreement=pair.release.agreement(answers[CHAMPION], answers[CHALLENGER]),
+        agreement=pair.study.implementation().agreement(answers[CHAMPION], answers[CHALLENGER]),
         champion_metric=champion_pool.mean,
         challenger_metric=challenger_pool.mean,
     )

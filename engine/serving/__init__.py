@@ -3,6 +3,6 @@ real HTTP endpoint in its own process, load tests, batch inference and a capacit
 
 No Streamlit here: the Production page, the CLI and the tests all drive these modules."""
 
-from engine.serving.predictor import BadRequest, Predictor, Serving
+from engine.serving.predictor import BadRequest, Predictor
 
-__all__ = ["BadRequest", "Predictor", "Serving"]
+__all__ = ["BadRequest", "Predictor"]

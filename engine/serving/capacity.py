@@ -47,9 +47,10 @@ def plan(i: Inputs, m: Measured) -> list[Line]:
     peak = average * i.peak_factor
     cores = max(1, math.ceil(peak / (m.rps_per_core * i.utilisation)))
     replicas = max(MIN_REPLICAS, math.ceil(cores / CORES_PER_REPLICA))
-    memory = m.model_bytes + m.feature_bytes_fixed + m.feature_bytes_per_user * i.dau
+    memory = m.model_bytes + m.feature_bytes_fixed  # every replica holds the model
+    store = m.feature_bytes_per_user * i.dau  # the per-user features: one shared, sharded store
     online = replicas * CORES_PER_REPLICA * i.usd_per_core_hour * HOURS_PER_MONTH
-    online += replicas * memory / 1e9 * USD_PER_GB_HOUR * HOURS_PER_MONTH
+    online += (replicas * memory + store) / 1e9 * USD_PER_GB_HOUR * HOURS_PER_MONTH
     batch_core_hours = m.batch_rows * m.batch_ms_per_row / 3.6e6
     batch = batch_core_hours * 30 * i.usd_per_core_hour
     lines = [
@@ -72,8 +73,14 @@ def plan(i: Inputs, m: Measured) -> list[Line]:
             "Memory per replica",
             memory / 1e6,
             "MB",
-            f"model {m.model_bytes / 1e6:,.1f} MB + features {m.feature_bytes_fixed / 1e6:,.1f} MB + "
-            f"{m.feature_bytes_per_user:,.0f} B/user × {i.dau:,} users",
+            f"model {m.model_bytes / 1e6:,.1f} MB + shared tables {m.feature_bytes_fixed / 1e6:,.1f} MB",
+        ),
+        Line(
+            "Feature store",
+            store / 1e9,
+            "GB",
+            f"{m.feature_bytes_per_user:,.0f} B/user × {i.dau:,} users, once, sharded across its nodes "
+            "(every replica reads it; none holds it all)",
         ),
         Line(
             "Batch job",
@@ -86,7 +93,8 @@ def plan(i: Inputs, m: Measured) -> list[Line]:
             online,
             "$/month",
             f"{replicas} × {CORES_PER_REPLICA} cores × ${i.usd_per_core_hour}/core-h × {HOURS_PER_MONTH} h "
-            f"+ memory {replicas} × {memory / 1e9:.2f} GB × ${USD_PER_GB_HOUR}/GB-h × {HOURS_PER_MONTH} h",
+            f"+ memory ({replicas} × {memory / 1e9:.2f} GB + store {store / 1e9:.2f} GB) × "
+            f"${USD_PER_GB_HOUR}/GB-h × {HOURS_PER_MONTH} h",
         ),
         Line(
             "Batch cost",
@@ -109,10 +117,29 @@ def plan(i: Inputs, m: Measured) -> list[Line]:
     return lines
 
 
-def serving_cost(ms_per_request: float, dau: float, memory_bytes: float, i: Inputs = Inputs()) -> float:
-    """Monthly serving cost on the study page: fractional cores for the peak load at the measured
-    time per request, plus the memory that holds the model and features. It grows with traffic
-    (DAU), with the time per request, and with model size."""
-    peak = dau * i.requests_per_user / 86_400 * i.peak_factor
-    cores = peak * ms_per_request / 1000 / i.utilisation
-    return (cores * i.usd_per_core_hour + memory_bytes / 1e9 * USD_PER_GB_HOUR) * HOURS_PER_MONTH
+@dataclass(frozen=True)
+class Cost:
+    usd: float  # per month
+    replicas: int
+    band: float  # half-width in dollars, from the CPU time's noise band
+
+
+def serving_cost(latency, dau: float, memory_bytes: float, i: Inputs = Inputs()) -> Cost:
+    """Monthly serving cost on the study page, as the capacity plan counts it: replicas of
+    CORES_PER_REPLICA cores for the peak load at the measured CPU time per request (`latency`, an
+    engine.timing.Latency), never fewer than MIN_REPLICAS, plus the memory each holds. It grows with
+    traffic (DAU), CPU time per request and model size, in whole replicas. Left out: the network,
+    storage, training jobs and the people who run it."""
+
+    def replicas(cpu_ms: float) -> int:
+        peak = dau * i.requests_per_user / 86_400 * i.peak_factor
+        cores = peak * cpu_ms / 1000 / i.utilisation
+        return max(MIN_REPLICAS, math.ceil(cores / CORES_PER_REPLICA))
+
+    def usd(count: int) -> float:
+        per_replica = CORES_PER_REPLICA * i.usd_per_core_hour + memory_bytes / 1e9 * USD_PER_GB_HOUR
+        return count * per_replica * HOURS_PER_MONTH
+
+    low, high = replicas(latency.cpu_ms - latency.cpu_band), replicas(latency.cpu_ms + latency.cpu_band)
+    count = replicas(latency.cpu_ms)
+    return Cost(usd(count), count, (usd(high) - usd(low)) / 2)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
 from typing import Any
-
-from engine.release.spec import Release
 
 
 class BadRequest(ValueError):
@@ -60,23 +57,6 @@ class Predictor(ABC):
         """Rows the nightly batch scores for a population of `dau` daily users: one per user unless
         the study says otherwise (a day's payments, a fixed set of head queries)."""
         return dau
-
-
-@dataclass(frozen=True)
-class Serving:
-    """A study's declaration of what it serves online.
-
-    `build(config, seed, data)` returns the Predictor for a trained configuration (reusing the
-    pipeline's memoised models); `example` is a request body for the page's curl line."""
-
-    build: Callable[[dict[str, Any], int, Any], Predictor]
-    example: Mapping[str, Any]
-    request_doc: str  # the request's fields, one line
-    population_label: str  # e.g. "users", "head queries", "yesterday's payments"
-    # Stages that stay on the request path in the hybrid pattern (batch candidates, online ranking);
-    # empty when the study has no hybrid (a payment cannot be precomputed).
-    hybrid_online_stages: tuple[str, ...] = ()
-    release: Release | None = None  # how a challenger is released and monitored on the world
 
 
 def field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:

@@ -87,7 +87,7 @@ class Registry:
         if study.serving is None:
             raise RegistryError(f"the {study.id} study declares nothing to serve")
         result = run(study, config, seed, data)
-        predictor = study.serving.build(result.config, result.seed, data)
+        predictor = study.implementation().predictor(result.config, result.seed, data)
         identity = (
             {"upload": data.token}
             if data

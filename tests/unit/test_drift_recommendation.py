@@ -14,14 +14,16 @@ from case_studies.recommendation import drift
 from engine.monitoring.stats import psi
 from tests.unit.drift_windows import DRIFT_DAY, N, mean_metric, score_psi, windows_of
 
+SCENARIOS = engine.get_study("recommendation").drift.scenarios
+
 CONFIG = engine.get_study("recommendation").defaults()
 RETRAIN_DAY = DRIFT_DAY + 3
-STRONG = [s.name for s in drift.SCENARIOS if s.strong]
+STRONG = [s.name for s in SCENARIOS if s.strong]
 
 
 @pytest.fixture(scope="module")
 def periods():
-    return {s.name: drift.build_period(CONFIG, 0, None, s.name, DRIFT_DAY) for s in drift.SCENARIOS}
+    return {s.name: drift.build_period(CONFIG, 0, None, s.name, DRIFT_DAY) for s in SCENARIOS}
 
 
 @pytest.fixture(scope="module")

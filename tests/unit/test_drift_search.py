@@ -14,6 +14,8 @@ from case_studies.search.world import add_product_line, generate_catalogue
 from engine.monitoring.stats import psi_categorical
 from tests.unit.drift_windows import DRIFT_DAY, mean_metric, score_psi, windows_of
 
+SCENARIOS = engine.get_study("search").drift.scenarios
+
 CONFIG = engine.get_study("search").defaults()
 
 
@@ -41,7 +43,7 @@ def test_new_product_line_moves_the_score_only_moderately_from_the_day_after_the
     assert shift[:DRIFT_DAY].max() < 0.1  # measured at most 0.04
     after = shift[DRIFT_DAY + 1 :]
     assert after.min() > 0.05 and after.max() < 0.25  # measured 0.09-0.17
-    assert not next(s for s in drift.SCENARIOS if s.name == "new_product_line").strong
+    assert not next(s for s in SCENARIOS if s.name == "new_product_line").strong
 
 
 def test_new_product_line_queries_use_words_the_index_never_saw(new_line):
@@ -75,7 +77,7 @@ def test_seasonal_shift_moves_the_category_mix_without_a_strong_score_shift():
     categories = [psi_categorical(reference.features["category"], w.features["category"]) for w in windows]
     assert max(categories[:DRIFT_DAY]) < 0.1
     assert min(categories[DRIFT_DAY + 1 :]) > 0.25  # measured about 1
-    assert not next(s for s in drift.SCENARIOS if s.name == "seasonal_shift").strong
+    assert not next(s for s in SCENARIOS if s.name == "seasonal_shift").strong
 
 
 def test_a_period_is_seeded_and_fast_once_warm(new_line):

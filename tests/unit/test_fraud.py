@@ -123,7 +123,7 @@ def test_same_seed_same_metrics_and_another_seed_differs():
 
 def test_runs_carry_ranges_and_daily_series_for_the_charts():
     result = engine.run(STUDY, {"retraining": "weekly"}, seed=0)
-    low, high = result.artifacts["intervals"]["average_precision"]
+    low, high = result.uncertainty.intervals["average_precision"]
     assert low < result.metrics["average_precision"] < high
     assert len(result.artifacts["daily"]["ap_7d"]) == len(result.artifacts["daily"]["alerts"]) == 28
     assert result.artifacts["retrain_days"] == [7, 14, 21]

@@ -111,10 +111,8 @@ def test_a_larger_friends_of_friends_cap_buys_candidate_recall_with_latency():
     small, large = run(fof_cap=20), run(fof_cap=500)  # the default learned ranker scores every one
     assert large.metrics["candidate_recall"] - small.metrics["candidate_recall"] > 0.2
     assert large.metrics["candidates_per_user"] > 3 * small.metrics["candidates_per_user"]
-    # Ten times the candidates: ranking 3.8-4.4x slower, latency 2.7-2.9x at seeds 0-1. (A heuristic
-    # ranker is scored a pool at a time, so its cost per candidate is small: 2.1-2.2x.)
-    assert large.stage_ms()["Ranking"] > 2 * small.stage_ms()["Ranking"]
-    assert large.metrics["latency_ms"] > 1.5 * small.metrics["latency_ms"]
+    # What that costs in time (ranking 3.8-4.4x slower, latency 2.7-2.9x at seeds 0-1) is measured by
+    # bench/, not here: a busy machine can stretch either run. The work is counted above.
 
 
 def test_the_high_degree_cap_trims_the_candidate_fan_out():
@@ -131,7 +129,10 @@ def test_a_daily_batch_job_is_cheap_per_request_and_stale():
     online, batch = metrics(serving="online"), metrics(serving="batch")
     assert batch["recall@10"] < online["recall@10"]
     assert batch["acceptance_rate"] < online["acceptance_rate"]
-    assert batch["latency_ms"] < 0.2 * online["latency_ms"]
+    online_path, batch_path = run(serving="online").stage_ms(), run(serving="batch").stage_ms()
+    # A request in batch mode is a lookup: candidate generation and ranking ran last night.
+    assert {"Candidate_Generation", "Ranking"} <= set(online_path)
+    assert not {"Candidate_Generation", "Ranking"} & set(batch_path)
 
 
 def test_cold_start_users_do_better_with_attribute_candidates():
@@ -142,10 +143,10 @@ def test_cold_start_users_do_better_with_attribute_candidates():
 
 def test_quality_comes_with_noise_bands_over_the_same_users():
     result = run()
-    artifacts = result.artifacts
-    assert artifacts["interval_unit"] == f"{int(result.metrics['eval_users']):,} evaluation users"
+    uncertainty = result.uncertainty
+    assert uncertainty.unit == f"{int(result.metrics['eval_users']):,} evaluation users"
     for key in ("recall@10", "ndcg@10", "candidate_recall", "acceptance_rate"):
-        low, high = artifacts["intervals"][key]
+        low, high = uncertainty.intervals[key]
         assert low <= result.metrics[key] <= high and result.noise(key) > 0
     assert result.noise_against(run(ranker="adamic_adar"), "recall@10") < 2 * result.noise("recall@10")
 
@@ -166,7 +167,7 @@ def test_people_with_a_request_pending_are_never_suggested_to_each_other():
         kept = pl.post_process(prep, ranked, prep.live.adj[user], config)  # friends alone: it would show
         assert kept[0] == other or prep.live.degree(other) > config["hub_cap"]
     user = next(u for u in prep.eval_users.tolist() if u in prep.pending)
-    sections = dict(STUDY.probe.run(config, 0, None, str(user)))
+    sections = dict(STUDY.implementation().probe(config, 0, None, str(user)))
     heading = next(h for h in sections if h.startswith("Suggestions after ranking"))
     assert "a request is pending with" in heading
 
@@ -180,7 +181,7 @@ def test_moving_a_post_processing_knob_reuses_the_trained_system():
 
 
 def test_the_probe_shows_the_neighbourhood_candidates_by_source_and_the_final_list():
-    sections = STUDY.probe.run(STUDY.defaults(), 0, None, "42")
+    sections = STUDY.implementation().probe(STUDY.defaults(), 0, None, "42")
     assert [heading.split(":")[0] for heading, _ in sections][:3] == ["User", "Neighbourhood", "Candidates"]
     ego, candidates, final = sections[1][1], sections[2][1], sections[3][1]
     nodes = ego["series"][0]["data"]
@@ -189,7 +190,7 @@ def test_the_probe_shows_the_neighbourhood_candidates_by_source_and_the_final_li
     assert {node["name"] for node in nodes if node["category"] >= 2} == {str(v) for v in final.candidate}
     assert {"candidate", "source", "common_neighbours", "adamic_adar"} <= set(candidates.columns)
     assert 0 < len(final) <= 10 and "became friends" in final.columns
-    missing = STUDY.probe.run(STUDY.defaults(), 0, None, "nobody")
+    missing = STUDY.implementation().probe(STUDY.defaults(), 0, None, "nobody")
     assert "No user `nobody`" in missing[0][1]
 
 
@@ -207,7 +208,7 @@ def edge_csv(timestamps=True, extra=()):
 
 def test_an_edge_list_with_timestamps_is_split_by_time_and_runs():
     raw, n_edges = edge_csv()
-    data = STUDY.load_data(raw)
+    data = STUDY.upload.load(raw)
     assert data.summary.startswith(f"{n_edges:,} friendships between")
     assert "split by time" in data.summary
     result = engine.run(STUDY, {}, seed=0, data=data)
@@ -220,7 +221,7 @@ def test_an_edge_list_with_timestamps_is_split_by_time_and_runs():
 
 def test_without_timestamps_a_seeded_tenth_is_held_out_and_said_so():
     raw, _ = edge_csv(timestamps=False)
-    first, again = STUDY.load_data(raw), STUDY.load_data(raw)
+    first, again = STUDY.upload.load(raw), STUDY.upload.load(raw)
     assert "no timestamps, so a seeded 10 % of friendships is held out" in first.summary
     assert np.array_equal(first.period, again.period)
     assert abs((first.period == 2).mean() - 0.1) < 0.01
@@ -229,7 +230,7 @@ def test_without_timestamps_a_seeded_tenth_is_held_out_and_said_so():
 def test_self_loops_and_repeated_pairs_are_counted_and_dropped():
     loops_and_repeats = ("x3,x3,1", "x4,x4,1", "x1,x2,1", "x2,x1,2", "x1,x2,3")
     raw, n_edges = edge_csv(extra=loops_and_repeats)
-    data = STUDY.load_data(raw)
+    data = STUDY.upload.load(raw)
     assert "dropped 2 self-loops and 2 repeated pairs" in data.summary
     assert data.summary.startswith(f"{n_edges + 1:,} friendships")
     assert data.edges.shape[0] == n_edges + 1
@@ -250,5 +251,5 @@ def test_self_loops_and_repeated_pairs_are_counted_and_dropped():
 )
 def test_bad_edge_lists_get_a_message_naming_the_line(raw, message):
     with pytest.raises(DataError) as err:
-        STUDY.load_data(raw)
+        STUDY.upload.load(raw)
     assert message in str(err.value)

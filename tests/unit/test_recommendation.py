@@ -56,10 +56,10 @@ def test_grading_on_each_users_future_lowers_every_generator():
         assert future < shuffled - 0.05, (model, shuffled, future)
 
 
-def test_larger_pool_raises_candidate_recall_and_ranking_latency():
+def test_larger_pool_raises_candidate_recall():
+    # What the pool costs in ranking time is a declared lesson, measured with its noise band.
     small, large = metrics(candidates=50), metrics(candidates=500)
     assert large["candidate_recall@N"] - small["candidate_recall@N"] > 0.25
-    assert stage_ms(candidates=500)["Ranking"] > 2 * stage_ms(candidates=50)["Ranking"]
 
 
 def test_lower_lambda_buys_diversity_with_ndcg():
@@ -148,9 +148,9 @@ def test_a_quality_delta_inside_the_users_range_reads_as_no_change():
     assert delta({}, {"diversity": 0.95}) == "≈ no change"  # MMR at λ 0.95 barely reorders
     assert delta({"ranker": "none"}, {}).startswith("+")  # the ranker's +0.02 holds on the same users
     result = engine.run(STUDY, {}, seed=0)
-    low, high = result.artifacts["intervals"]["online_ctr"]
+    low, high = result.uncertainty.intervals["online_ctr"]
     assert low < result.metrics["online_ctr"] < high
-    assert result.artifacts["interval_unit"] == f"{int(result.metrics['eval_users']):,} evaluation users"
+    assert result.uncertainty.unit == f"{int(result.metrics['eval_users']):,} evaluation users"
     other_world = engine.run(STUDY, {"noise": 0.3}, seed=0)
     assert result.noise_against(other_world, "ndcg@10") == result.noise("ndcg@10") + other_world.noise(
         "ndcg@10"

@@ -101,7 +101,7 @@ def test_same_seed_same_metrics_and_another_seed_differs():
 
 
 def test_a_typed_query_shows_every_stage():
-    outputs = dict(STUDY.probe.run(STUDY.defaults(), 0, None, "red wireless sneekers"))
+    outputs = dict(STUDY.implementation().probe(STUDY.defaults(), 0, None, "red wireless sneekers"))
     assert outputs["Query understanding"] == "`red wireless sneekers` → `red wireless sneakers running shoes`"
     retrieved = next(v for k, v in outputs.items() if k.startswith("Retrieval"))
     assert len(retrieved) == 10 and retrieved["first stage"].is_monotonic_decreasing
@@ -110,14 +110,14 @@ def test_a_typed_query_shows_every_stage():
 
 
 def test_a_query_with_no_words_has_no_results_not_an_error():
-    outputs = dict(STUDY.probe.run(STUDY.defaults(), 0, None, "the of !!"))
+    outputs = dict(STUDY.implementation().probe(STUDY.defaults(), 0, None, "the of !!"))
     assert outputs == {"Query understanding": "(nothing left)", "Retrieval": "No results."}
 
 
 @pytest.mark.parametrize("retriever", ["bm25", "dense", "hybrid"])
 @pytest.mark.parametrize("query", ["zzzzqqq", "Ünïcödé 手机 📱"])
 def test_a_query_matching_nothing_gets_an_empty_page_whatever_the_retriever(retriever, query):
-    outputs = dict(STUDY.probe.run({**STUDY.defaults(), "retriever": retriever}, 0, None, query))
+    outputs = dict(STUDY.implementation().probe({**STUDY.defaults(), "retriever": retriever}, 0, None, query))
     assert outputs["Retrieval"] == "No results."
 
 
@@ -152,7 +152,7 @@ def test_a_quality_delta_inside_the_queries_range_reads_as_no_change():
 
     assert delta(base, nudged) == "≈ no change"
     assert delta(base, reranked).startswith("+")
-    assert "test queries" in reranked.artifacts["interval_unit"]
+    assert "test queries" in reranked.uncertainty.unit
 
 
 @pytest.mark.parametrize("seed", [0, 1])

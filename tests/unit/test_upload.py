@@ -48,24 +48,24 @@ def valid_rows(n_users=40, n_items=60, per_user=12, seed=0):
 )
 def test_bad_files_get_a_message_naming_the_problem(raw, message):
     with pytest.raises(DataError) as caught:
-        STUDY.load_data(raw)
+        STUDY.upload.load(raw)
     assert str(caught.value).startswith(message)
 
 
 def test_many_bad_rows_are_summarised():
     rows = ["user_id,item_id,weight"] + [f"1,{i},x" for i in range(10)]
     with pytest.raises(DataError, match=r"line 4, column weight: 'x' is not a number \(and 7 more\)"):
-        STUDY.load_data(csv(*rows))
+        STUDY.upload.load(csv(*rows))
 
 
 def test_a_user_who_saw_everything_is_explained():
     rows = valid_rows() + [f"greedy,item-{i}" + ",1700000000,1" for i in range(60)]
     with pytest.raises(DataError, match="One user has interacted with 60 of the 60 items"):
-        STUDY.load_data(csv(*rows))
+        STUDY.upload.load(csv(*rows))
 
 
 def test_valid_upload_runs_end_to_end():
-    data = STUDY.load_data(csv(*valid_rows()))
+    data = STUDY.upload.load(csv(*valid_rows()))
     assert data.summary == "480 interactions, 40 users, 60 items"
     result = engine.run(STUDY, {"candidates": 30}, seed=1, data=data)
     assert 0.0 <= result.metrics["ndcg@10"] <= 1.0
@@ -77,12 +77,12 @@ def test_valid_upload_runs_end_to_end():
 
 def test_without_timestamps_the_split_can_only_be_random_and_says_so():
     rows = [",".join(row.split(",")[:2]) for row in valid_rows()]
-    data = STUDY.load_data(csv("user_id,item_id", *rows[1:]))
+    data = STUDY.upload.load(csv("user_id,item_id", *rows[1:]))
     assert data.summary.endswith("no timestamps, so the held-out watches are a random 20 %")
 
 
 def test_pool_larger_than_the_catalogue_is_capped():
-    data = STUDY.load_data(csv(*valid_rows()))
+    data = STUDY.upload.load(csv(*valid_rows()))
     capped = engine.run(STUDY, {"candidates": 500}, seed=1, data=data).metrics
     small = engine.run(STUDY, {"candidates": 10}, seed=1, data=data).metrics
     assert capped["candidate_recall@N"] > max(0.9, small["candidate_recall@N"])
@@ -91,7 +91,7 @@ def test_pool_larger_than_the_catalogue_is_capped():
 def test_the_pool_stops_growing_where_the_upload_says_it_does():
     """The knob panel says the pool changes nothing past the upload's limit: so it must be so, and
     just below it the pool must still grow."""
-    data = STUDY.load_data(csv(*valid_rows()))
+    data = STUDY.upload.load(csv(*valid_rows()))
     limit, reason = engine.study.data_limits(data)["candidates"]
     assert limit == 60 - 12 and "48 of your 60 items" in reason
 

@@ -9,7 +9,7 @@ import streamlit as st
 from engine import palette
 from engine.serving.registry import Registry
 from engine.study import Study
-from ui.plots import layout
+from ui.plots import layout, log_ticks
 from ui.production.common import batch_profile, loaded, pick_version, scope
 from ui.state import production
 
@@ -60,17 +60,22 @@ def view(study: Study, registry: Registry) -> None:
     )
 
 
-def batch_vs_online(rows_per_s: dict[str, float]) -> go.Figure:
+def batch_vs_online(rates: dict[str, float]) -> go.Figure:
+    """Rows per second of each path as points on a log axis: bars on a log axis do not start at
+    zero, so their lengths misstate the ratios; the values are printed beside the points."""
+    colours = [palette.SERIES[i % len(palette.SERIES)] for i in range(len(rates))]
     fig = go.Figure(
-        go.Bar(
-            x=list(rows_per_s.values()),
-            y=list(rows_per_s),
-            orientation="h",
-            marker={"color": [palette.SERIES[i % len(palette.SERIES)] for i in range(len(rows_per_s))]},
-            text=[f"{v:,.0f}/s" for v in rows_per_s.values()],
-            textposition="auto",
+        go.Scatter(
+            x=list(rates.values()),
+            y=list(rates),
+            mode="markers+text",
+            marker={"size": 14, "color": colours},
+            text=[f"{v:,.0f}/s" for v in rates.values()],
+            textposition="middle right",
+            hoverinfo="skip",
         )
     )
-    fig.update_xaxes(type="log")
-    fig.update_layout(height=260)
+    fig.update_xaxes(**log_ticks(list(rates.values())))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=240, showlegend=False)
     return layout(fig, "rows (requests) per second, log scale", "")

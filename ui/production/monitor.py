@@ -14,7 +14,7 @@ from engine.monitoring import lab, monitors, simulate
 from engine.monitoring.lesson import window_lesson
 from engine.serving.registry import Registry
 from engine.study import Study
-from ui.plots import layout
+from ui.plots import day_marks, layout
 from ui.production.common import pick_version, scope
 from ui.state import production
 
@@ -24,7 +24,7 @@ PRESET_LABELS = {"evidently": "Evidently's default rule", "psi": "PSI 0.1 / 0.25
 
 
 def view(study: Study, registry: Registry) -> None:
-    if study.serving.release is None:
+    if study.drift is None:
         st.info("This study declares no live world to monitor.", icon=":material/info:")
         return
     model = pick_version(study, registry, "monitor")
@@ -32,8 +32,7 @@ def view(study: Study, registry: Registry) -> None:
         return
     production(study.id).used = True  # the study page's graph gains the router and the monitor
     keys, state = scope(study, "monitor"), production(study.id)
-    drift = study.serving.release.drift
-    scenarios = {s.name: s for s in drift.SCENARIOS}
+    scenarios = {s.name: s for s in study.drift.scenarios}
     with st.form(keys.key("form"), border=True):
         a, b = st.columns([2, 3])
         name = a.selectbox(
@@ -81,7 +80,7 @@ def view(study: Study, registry: Registry) -> None:
 
 def show_report(study: Study, registry: Registry, model, report: simulate.Report) -> None:
     period = report.period
-    scenario = next(s for s in study.serving.release.drift.SCENARIOS if s.name == period.scenario)
+    scenario = study.drift.scenario(period.scenario)
     st.markdown(f"**{scenario.label}**: {scenario.what}")
     alert, drop = report.first_alert, report.first_measured_drop
     cols = st.columns(4)
@@ -185,16 +184,15 @@ def metric_chart(report: simulate.Report) -> go.Figure:
             line={"color": palette.BLUE},
         )  # fmt: skip
     )
+    finite = report.metric[np.isfinite(report.metric)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     marks = [
         ("drift starts", period.drift_day, palette.INK),
         ("first alert", report.first_alert, palette.RED),
+        ("drop measured", report.first_measured_drop, palette.SERIES[1]),
+        *(("retrain", r.day, palette.SERIES[2]) for r in report.retrains),
     ]
-    marks.append(("drop measured", report.first_measured_drop, palette.SERIES[1]))
-    for label, day, colour in marks:
-        if day is not None:
-            fig.add_vline(x=day, line={"color": colour, "dash": "dot"}, annotation_text=label)
-    for retrain in report.retrains:
-        fig.add_vline(x=retrain.day, line={"color": palette.SERIES[2]}, annotation_text="retrain")
+    day_marks(fig, marks, low, high)
     fig.update_xaxes(range=[-0.5, period.days + period.label_delay_days])
     return layout(fig, "day", period.metric_label)
 

@@ -19,7 +19,7 @@ from ui.views import delta_style
 
 
 def view(study: Study, registry: Registry) -> None:
-    release = study.serving.release
+    release = study.release
     if release is None:
         st.info("This study declares no online metric to release on.", icon=":material/info:")
         return
@@ -96,7 +96,7 @@ def shadow_section(study: Study, pair: lab.Pair, shadow: lab.Shadow) -> None:
 
 
 def _schedule(study: Study) -> canary.Schedule | None:
-    release, keys = study.serving.release, scope(study, "release")
+    release, keys = study.release, scope(study, "release")
     with st.container(border=True):
         a, b, c, d = st.columns(4)
         steps_text = a.text_input(

@@ -17,7 +17,7 @@ from engine.serving.loadtest import Level, knee
 from engine.serving.registry import Registry
 from engine.study import Study
 from ui import db
-from ui.plots import layout
+from ui.plots import layout, log_ticks
 from ui.production.common import loaded, pick_version, scope
 from ui.state import production
 
@@ -194,10 +194,7 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
         + ".",
     ]
     if bend is not None:
-        notes.append(
-            f"The knee is at c={bend.concurrency} ({bend.rps:,.0f} req/s): beyond it throughput grows by "
-            "under 10 % and the extra requests only queue, so latency rises."
-        )
+        notes.append(knee_note(bend, results[results.index(bend) + 1]))
     if last["max_batch"] > 1:
         info = handle.model() if handle.version == last["version"] else {}
         if "mean_batch" in info:
@@ -206,6 +203,20 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
     if last["max_batch"] > 1 and unbatched:
         notes += batching_effect(unbatched, results)
     st.markdown("\n".join(f"- {n}" for n in notes))
+
+
+def knee_note(bend: Level, after: Level) -> str:
+    """The knee in the table's own numbers, so the sentence cannot contradict the table (a fixed
+    "latency rises" once sat under a table whose latency fell, on a busy machine)."""
+    growth = after.rps / bend.rps - 1
+    text = (
+        f"The knee is at c={bend.concurrency}: going to c={after.concurrency} bought {growth:+.0%} "
+        f"throughput ({bend.rps:,.0f} → {after.rps:,.0f} req/s) while p50 went from {bend.p50_ms:.2f} to "
+        f"{after.p50_ms:.2f} ms"
+    )
+    if after.p50_ms > bend.p50_ms:
+        return text + ": past it, extra requests mostly wait in the queue."
+    return text + ": throughput stopped growing, and this run's latency did not show the queue yet."
 
 
 def keep_latest(runs: dict) -> None:
@@ -275,7 +286,8 @@ def latency_throughput(runs: dict[str, list[Level]], slo_ms: float) -> go.Figure
                 marker={"symbol": "circle-open", "size": 18, "color": palette.INK, "line": {"width": 2}},
             )  # fmt: skip
         )
-    fig.update_yaxes(type="log")
+    latencies = [v for levels in runs.values() for lv in levels for v in (lv.p50_ms, lv.p99_ms)]
+    fig.update_yaxes(**log_ticks([*latencies, slo_ms]))
     return layout(fig, "throughput (requests/s)", "latency (ms, log scale)")
 
 

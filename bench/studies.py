@@ -1,0 +1,47 @@
+"""What the benches move on each study, derived from its declaration, so no bench names a study:
+
+- a *warm* knob: a slider pressed between its two ends, both run once first, so the timed presses
+  are cached repaints (one no memoised step reads, where the study has one);
+- a *retrain* knob: a slider a memoised step other than the world reads (a new value retrains);
+- the headline metric whose shown value differs between the warm knob's ends (what a browser waits
+  for to see the repaint).
+"""
+
+from __future__ import annotations
+
+from engine.knobs import Knob
+from engine.memo import steps_of
+from engine.study import Study, run
+
+
+def _sliders(study: Study) -> list[Knob]:
+    """Knobs drawn as a slider or a select slider (numeric options), outside the world."""
+    textual = lambda k: k.is_choice and any(isinstance(o, str) for o in k.options)  # noqa: E731
+    return [k for k in study.knobs if not (k.is_switch or textual(k) or k.world)]
+
+
+def _read_by_steps(study: Study) -> set[str]:
+    study.implementation()  # imports the modules that declare the steps
+    return {knob for step in steps_of(study.id) for knob in step.knobs}
+
+
+def warm_knob(study: Study) -> Knob:
+    memoised, sliders = _read_by_steps(study), _sliders(study)
+    return next((k for k in sliders if k.id not in memoised), sliders[0])
+
+
+def retrain_knob(study: Study) -> Knob:
+    """A slider with many positions (each press a new value) that a memoised step reads."""
+    memoised = _read_by_steps(study)
+    return next(k for k in _sliders(study) if k.id in memoised and not k.is_choice)
+
+
+def shown_metric(study: Study, knob: Knob) -> str:
+    """The label of a headline metric whose card reads differently at the knob's two ends."""
+    ends = (knob.options[0], knob.options[-1]) if knob.is_choice else (knob.low, knob.high)
+    low, high = (run(study, {knob.id: value}, 0) for value in ends)
+    for key in study.headline:
+        spec = study.metric(key)
+        if spec.deterministic and spec.format(low.metrics[key]) != spec.format(high.metrics[key]):
+            return spec.label
+    raise ValueError(f"no headline metric of {study.id} moves between {knob.id}'s ends")
