@@ -25,7 +25,7 @@ import pandas as pd
 from case_studies.pymk import candidates as cg
 from case_studies.pymk import pipeline as p
 from case_studies.pymk import ranking
-from case_studies.pymk.evaluation import SLATE, acceptance_chances
+from case_studies.pymk.evaluation import SLATE, friendship_chances
 from case_studies.pymk.serving import PymkPredictor
 from case_studies.pymk.spec import ONLINE_HOMOPHILY, WAVE_SHARE, WAVE_TRAFFIC
 from case_studies.pymk.world import CITIES, FormationRule
@@ -102,7 +102,8 @@ def build_period(
 class PymkPeriod(ClickPeriod):
     study = "pymk"
     features = FEATURES
-    metric_label = "acceptance rate"
+    metric_label = "friendships per row"
+    metric_fmt = ".3f"
 
     def __init__(self, config: dict[str, Any], seed: int, scenario: str, drift_day: int, days: int):
         super().__init__(config, seed, scenario, drift_day, days)
@@ -166,10 +167,9 @@ class PymkPeriod(ClickPeriod):
             rows, chances = self._rows(group, model), self._chances(group, model)
             drawn = rng.choice(group.users.size, n, p=group.visit_chance)
             accepted = rng.random((n, chances.shape[1])) < chances[drawn]
-            shown = np.array([rows.slates[i].size for i in drawn.tolist()])
             features.append(rows.features.iloc[drawn])
             score.append(rows.score[drawn])
-            outcome.append(accepted.sum(axis=1) / np.maximum(shown, 1))  # an empty row: nothing accepted
+            outcome.append(accepted.sum(axis=1))  # friendships the row made: a rate per shown is gamed
         return Window(pd.concat(features, ignore_index=True), np.concatenate(score), np.concatenate(outcome))
 
     def _pooled(self, group: Group) -> Pooled:
@@ -186,7 +186,7 @@ class PymkPeriod(ClickPeriod):
         adjacency = group.system.prep.adjacency
         return _chances.get(
             key,
-            lambda: acceptance_chances(group.rule, adjacency, group.users, self._rows(group, model).slates),
+            lambda: friendship_chances(group.rule, adjacency, group.users, self._rows(group, model).slates),
         )
 
     def _retrain(self, last: int, key: tuple) -> tuple[Served, float]:

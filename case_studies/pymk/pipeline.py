@@ -18,7 +18,7 @@ import numpy as np
 from case_studies.pymk import candidates as cg
 from case_studies.pymk import ego, ranking
 from case_studies.pymk.choices import HEURISTICS, LEARNED
-from case_studies.pymk.evaluation import SLATE, acceptance, per_user_scores
+from case_studies.pymk.evaluation import SLATE, funnel, per_user_scores
 from case_studies.pymk.network import Prepared, adjacency_bytes, not_to_suggest, prepare
 from case_studies.pymk.spec import STUDY
 from case_studies.pymk.upload import Friendships
@@ -30,7 +30,7 @@ from engine.threads import one_thread
 from engine.timing import StageClock, time_requests, timed
 
 BATCH_DEPTH = 3 * SLATE  # suggestions the batch job stores per user, so filtering leaves a slate
-MAX_HIGH_DEGREE = 1  # suggestions per slate of accounts above the high-degree cap
+FAMOUS = 200  # friends above which post-processing counts an account as famous
 MAX_K = 50
 
 PREPARED = Step(STUDY.id, "graph snapshots", ("scale", "triadic", "homophily", "new_users"), max_entries=4)
@@ -77,7 +77,7 @@ def _per_user(prep: Prepared, scored: Scored, slates: list[np.ndarray]) -> dict[
     scored (sampled ones and the extra ones) for new-user recall."""
     scores = per_user_scores(prep, scored.pools, slates)
     if prep.world is not None:
-        scores["acceptance_rate"] = acceptance(prep, slates)
+        scores.update(funnel(prep, slates))
     per_user = {key: values[prep.in_sample] for key, values in scores.items()}
     per_user["new_user_recall@10"] = scores["recall@10"][prep.is_new]
     return per_user
@@ -243,16 +243,16 @@ def _latency(system: System, config, scored: Scored, seed: int):
 
 def post_process(prep: Prepared, ranked: np.ndarray, excluded, config, slate: int = SLATE) -> np.ndarray:
     """Drop people already friends (a batch list can be a day old) or with a request pending (the
-    `excluded` of network.not_to_suggest), show at most MAX_HIGH_DEGREE accounts above the
-    high-degree cap, and at most `spread` from one community."""
+    `excluded` of network.not_to_suggest), show at most `famous_per_row` accounts with more than
+    FAMOUS friends, and at most `spread` from one community."""
     shown: list[int] = []
     high_degree = 0
     per_community: Counter = Counter()
     for v in ranked.tolist():
         if v in excluded:
             continue
-        if prep.live.degree(v) > config["hub_cap"]:
-            if high_degree >= MAX_HIGH_DEGREE:
+        if prep.live.degree(v) > FAMOUS:
+            if high_degree >= config["famous_per_row"]:
                 continue
             high_degree += 1
         community = prep.community[v]
@@ -273,7 +273,10 @@ def _metrics(system: System, config, scored: Scored, per_user: dict[str, np.ndar
         "precision@10": float(per_user["precision@10"].mean()),
         "ndcg@10": float(per_user["ndcg@10"].mean()),
         "candidate_recall": float(per_user["candidate_recall"].mean()),
-        "acceptance_rate": float(per_user["acceptance_rate"].mean()) if prep.world else float("nan"),
+        **{
+            key: float(per_user[key].mean()) if prep.world else float("nan")
+            for key in ("friendships_per_user", "requests_per_user", "acceptance_rate")
+        },
         "new_user_recall@10": float(new_users.mean()) if new_users.size else 0.0,
         "candidates_per_user": float(scored.sizes[prep.in_sample].mean()),
         "candidates_p99": float(np.percentile(scored.sizes[prep.in_sample], 99)),

@@ -1,18 +1,18 @@
-"""Releasing a PYMK ranker: live requests answered by each model, each suggestion accepted with the
-chance the world's own formation rule gives it on today's graph."""
+"""Releasing a PYMK ranker: live requests answered by each model, each suggestion turned into a
+friendship (seen, sent, accepted) with the chance the world's own rule gives it on today's graph."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from case_studies.pymk import pipeline as p
-from case_studies.pymk.evaluation import SLATE, acceptance_chances
+from case_studies.pymk.evaluation import SLATE, friendship_chances
 from engine.release.agreement import overlap_at_k, same_first
 from engine.release.pool import Pool
 
 
 def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool]:
-    """Each model's rows for the same `n` requests, as acceptance chances per slot of the row. Active
+    """Each model's rows for the same `n` requests, as friendship chances per slot of the row. Active
     people ask often, so each distinct user is answered once per model.
 
     Requests by people the graph has never seen are left out: both models serve them the same
@@ -26,7 +26,7 @@ def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool
     for predictor in predictors:
         answers = predictor.predict([predictor.parse(body) for body in requests])
         slates = [_shown(answer, index) for answer in answers]
-        chances = acceptance_chances(prep.world.rule, prep.adjacency, distinct, slates)
+        chances = friendship_chances(prep.world.rule, prep.adjacency, distinct, slates)
         result.append(Pool.of_clicks(chances[row]))
     return result
 

@@ -32,6 +32,7 @@ SOCIABILITY_SPREAD = 1.0  # sigma of the log-normal spread of sociability
 MEETING_MIX = {"friend": 0.6, "circle": 0.25, "hub": 0.05, "anyone": 0.10}
 BASE_LOGIT = -2.0
 HUB_PULL = 1.5  # people readily follow-friend a famous account they meet
+HUB_ACCEPTS = 0.2  # but a famous account accepts a fifth of what others would: it gets too many
 ATTRIBUTE_WEIGHTS = np.array([1.0, 1.0, 0.5, 0.3])  # school, company, city, age band
 ATTRIBUTES = ("school", "company", "city", "age_band")
 
@@ -60,6 +61,12 @@ class FormationRule:
             + HUB_PULL * self.is_hub[others]
         )
         return 1.0 / (1.0 + np.exp(-logit))
+
+    def acceptance(self, adjacency: sp.csr_matrix, senders: np.ndarray, recipients: np.ndarray):
+        """P(`recipients[i]` accepts a friend request from `senders[i]`): the same rule from the
+        recipient's side, where a famous account accepts few of the many requests it gets."""
+        seen_from_recipient = self.probability(adjacency, recipients, senders)
+        return seen_from_recipient * np.where(self.is_hub[recipients], HUB_ACCEPTS, 1.0)
 
 
 @dataclass(frozen=True)

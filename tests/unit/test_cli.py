@@ -84,7 +84,8 @@ def test_pymk_run_json_has_the_issues_metric_keys_and_runs_on_an_edge_list(tmp_p
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     assert payload["config"]["fof_cap"] == 60
-    keys = {"recall@10", "precision@10", "candidate_recall", "acceptance_rate", "candidates_per_user"}
+    keys = {"recall@10", "precision@10", "candidate_recall", "candidates_per_user"}
+    keys |= {"friendships_per_user", "acceptance_rate"}
     assert keys <= set(payload["metrics"])
     here = engine.run("pymk", {"ranker": "adamic_adar", "fof_cap": 60}, seed=0).metrics
     for key in ("recall@10", "candidate_recall", "acceptance_rate"):
