@@ -105,6 +105,6 @@ class FraudPeriod(Period):
         x = self.system.x[rows]
         return Window(
             features=pd.DataFrame(x, columns=list(self.system.columns))[[f.name for f in self.features]],
-            score=model.model.predict_proba(x)[:, 1],
+            score=model.probability(x),
             outcome=self.system.log.fraud[rows],
         )

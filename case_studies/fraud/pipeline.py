@@ -1,8 +1,10 @@
 """The fraud system's runner: build features, train on delayed labels, decide, review, measure.
 
 Time is respected everywhere. A model deployed on day D was trained on the labels known then
-(transactions before D − delay), minus the most recent labelled week, which tunes its cost threshold.
-With a retraining cadence, each test period gets the model the team would have had on its first day.
+(transactions before D − delay), minus the latest two labelled weeks, on which a model fitted before
+them is calibrated and the decision policy (review and block thresholds, within the analysts'
+capacity) is tuned by cost. With a retraining cadence, each test period gets the model the team
+would have had on its first day.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from case_studies.fraud import evaluation as ev
 from case_studies.fraud.features import FeatureStore, columns_for
-from case_studies.fraud.models import cost_threshold, fit
+from case_studies.fraud.models import Calibrator, Costs, fit, tune_policy
 from case_studies.fraud.spec import STUDY
 from case_studies.fraud.world import RULE_LIMIT, VALIDATION_DAYS, Log, generate_world
 from engine.data import DataError
@@ -25,7 +27,11 @@ from engine.timing import StageClock, time_requests, timed
 
 CADENCE_DAYS = {"never": None, "biweekly": 14, "weekly": 7}
 HANDBOOK_TEST_DAYS = 7
-BLOCK_SCORE = 0.9  # above this the model declines outright; below, alerts go to analysts
+# The scored population: payments whose card was not yet confirmed compromised this many days before
+# (the lab protocol). Fixed, so label delays compare on one population.
+KNOWN_CARD_DAYS = 7
+MATURITY_STREAM = 7  # the random stream of gradual labels' confirmation times
+WAIT_FOR_MATURITY = 2  # "wait": train on days two mean delays old, when 86 % of labels are in
 CARDS_PER_CUSTOMER = 100 / 5000  # the Handbook's investigators check 100 cards a day per 5,000 customers
 TIMED_REQUESTS = 400  # test payments sampled as live requests, each served alone
 FEATURE_GROUPS = ("time_flags", "customer_windows", "terminal_windows")
@@ -37,7 +43,7 @@ STORE = Step(STUDY.id, "feature store", ("label_delay",), after=(WORLD,), max_en
 MODEL = Step(
     STUDY.id,
     "model",
-    (*FEATURE_GROUPS, "model", "imbalance", "train_window"),
+    (*FEATURE_GROUPS, "model", "imbalance", "train_window", "label_maturity"),
     after=(STORE,),
     max_entries=48,
 )
@@ -45,13 +51,19 @@ MODEL = Step(
 
 @dataclass(frozen=True)
 class Deployment:
-    """A model serving test days [start, end), with the threshold tuned for it."""
+    """A model serving test days [start, end), with its calibration and decision policy."""
 
     start: int
     end: int
     model: Any
-    threshold: float
+    calibrate: Calibrator
+    review_at: float  # calibrated probability from which a payment goes to review
+    block_at: float  # and from which it is declined outright
     train_ms: float
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated P(fraud) of payments' features."""
+        return self.calibrate(self.model.predict_proba(x)[:, 1])
 
 
 @dataclass(frozen=True)
@@ -94,21 +106,26 @@ def test_days(log: Log, config: dict[str, Any]) -> int:
     return min(HANDBOOK_TEST_DAYS if config["protocol"] == "handbook" else log.test_days, log.test_days)
 
 
-def _scored(log: Log, config: dict[str, Any], test: np.ndarray) -> np.ndarray:
-    """Test rows whose card is not yet known to be compromised. The lab knows every card confirmed
-    since the log began; the Handbook's code knows those confirmed since its train window began, one
-    day later than the delay (it adds the day before each test day minus the delay)."""
+def _scored(log: Log, config: dict[str, Any], test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The test rows counted, and among them those the model's quality is scored on. The lab counts
+    payments whose card investigators had not confirmed compromised KNOWN_CARD_DAYS before, whatever
+    the label delay, so delays compare on one population, and scores the model on those it decides
+    (under the $220 rule). The Handbook's code scores every payment and knows the cards confirmed
+    since its train window began, one day later than the delay (it adds the day before each test day
+    minus the delay)."""
     delay = config["label_delay"]
     if config["protocol"] == "handbook":
         since = log.test_start - delay - config["train_window"]
-        return ev.known_card_mask(log.day, log.customer, log.fraud, delay + 1, test, since=since)
-    return ev.known_card_mask(log.day, log.customer, log.fraud, delay, test)
+        counted = ev.known_card_mask(log.day, log.customer, log.fraud, delay + 1, test, since=since)
+        return counted, np.ones(counted.sum(), bool)
+    counted = ev.known_card_mask(log.day, log.customer, log.fraud, KNOWN_CARD_DAYS, test)
+    return counted, log.amount[test[counted]] <= RULE_LIMIT
 
 
-def decide(amount: np.ndarray, scores: np.ndarray, threshold) -> np.ndarray:
-    """The policy: 'block' above the $220 rule or a confident score, 'review' above the threshold."""
-    blocked = (amount > RULE_LIMIT) | (scores >= np.maximum(BLOCK_SCORE, threshold))
-    return np.where(blocked, "block", np.where(scores >= threshold, "review", "approve"))
+def decide(amount: np.ndarray, p: np.ndarray, review_at, block_at) -> np.ndarray:
+    """The policy: 'block' above the $220 rule or the block threshold, 'review' above the review one."""
+    blocked = (amount > RULE_LIMIT) | (p >= block_at)
+    return np.where(blocked, "block", np.where(p >= review_at, "review", "approve"))
 
 
 def run(config: dict[str, Any], seed: int, data) -> Measured:
@@ -116,22 +133,24 @@ def run(config: dict[str, Any], seed: int, data) -> Measured:
     log, deployments = system.log, system.deployments
     days = test_days(log, config)
     test = np.flatnonzero((log.day >= log.test_start) & (log.day < log.test_start + days))
-    scores = np.empty(test.size)
-    thresholds = np.empty(test.size)
+    scores, review_at, block_at = np.empty(test.size), np.empty(test.size), np.empty(test.size)
     for dep in deployments:
         rows = (log.day[test] >= dep.start) & (log.day[test] < dep.end)
-        scores[rows] = dep.model.predict_proba(system.x[test[rows]])[:, 1]
-        thresholds[rows] = dep.threshold
+        scores[rows] = dep.probability(system.x[test[rows]])
+        review_at[rows], block_at[rows] = dep.review_at, dep.block_at
     latency = _latency(system, test, seed)
     stage_ms = {**latency.stage_ms, "Labels": system.labels_ms}
     stage_ms["Retraining"] = sum(d.train_ms for d in deployments)
 
-    scored = _scored(log, config, test)
-    metrics, per_day, artifacts = _evaluate(log, test[scored], scores[scored], thresholds[scored], config)
+    counted, modelled = _scored(log, config, test)
+    metrics, per_day, artifacts = _evaluate(
+        log, test[counted], scores[counted], review_at[counted], block_at[counted], modelled, config
+    )
     metrics.update(
         latency.metrics(),
         train_s=stage_ms["Retraining"] / 1000,
-        threshold=deployments[0].threshold,
+        threshold=deployments[0].review_at,
+        block_threshold=deployments[0].block_at,
         transactions=float(len(log)),
         fraud_rate=float(log.fraud.mean()),
     )
@@ -164,10 +183,12 @@ def deploy(system: System, config: dict[str, Any], seed: int, data, start: int, 
 
 
 def _deploy(log: Log, x, config, seed: int, data, start: int, end: int) -> Deployment:
-    """The model in production from day `start`, fitted on the newest labelled days. Its threshold
-    is tuned by cost on the newest labelled week, scored by the model fitted a week earlier (which
-    never saw that week): the threshold transfers, the overfit in-sample scores would not."""
-    labelled_until = start - config["label_delay"]
+    """The model in production from day `start`, fitted on the newest labelled days. Its calibration
+    and decision policy come from the latest two labelled weeks, scored by the model fitted before
+    them (which never saw them): they transfer, the overfit in-sample scores would not. The
+    policy sees only what the rules let through."""
+    waits = WAIT_FOR_MATURITY if config["label_maturity"] == "wait" else 1
+    labelled_until = start - config["label_delay"] * waits
     validation_from = labelled_until - VALIDATION_DAYS
     if validation_from - config["train_window"] < 0:
         raise DataError(
@@ -176,25 +197,43 @@ def _deploy(log: Log, x, config, seed: int, data, start: int, end: int) -> Deplo
             f"{config['train_window'] + VALIDATION_DAYS + config['label_delay']} days. Shorten the train "
             "window or the label delay."
         )
-    model, train_ms = _fitted(log, x, config, seed, data, labelled_until)
-    earlier, _ = _fitted(log, x, config, seed, data, validation_from)
-    week = (log.day >= validation_from) & (log.day < labelled_until) & (log.amount <= RULE_LIMIT)
-    threshold = cost_threshold(
-        earlier.predict_proba(x[week])[:, 1], log.fraud[week], log.amount[week], config["false_alarm_cost"]
+    model, train_ms = _fitted(log, x, config, seed, data, labelled_until, start)
+    earlier, _ = _fitted(log, x, config, seed, data, validation_from, start)
+    weeks = (log.day >= validation_from) & (log.day < labelled_until) & (log.amount <= RULE_LIMIT)
+    fraud = confirmed(log, config, seed, start)[weeks]
+    if not fraud.any():
+        raise DataError(f"No fraud is labelled in the {VALIDATION_DAYS} days before day {labelled_until}.")
+    calibrate = Calibrator(earlier.predict_proba(x[weeks])[:, 1], fraud)
+    costs = Costs(config["false_alarm_cost"], config["false_decline_cost"], config["review_capacity"])
+    review_at, block_at = tune_policy(
+        calibrate(earlier.predict_proba(x[weeks])[:, 1]), fraud, log.amount[weeks], log.day[weeks], costs
     )
-    return Deployment(start, end, model, threshold, train_ms)
+    return Deployment(start, end, model, calibrate, review_at, block_at, train_ms)
 
 
-def _fitted(log: Log, x, config, seed: int, data, until: int):
-    """A model fitted on the `train_window` labelled days before day `until`, and its fit time."""
+def confirmed(log: Log, config, seed: int, on_day: int) -> np.ndarray:
+    """Which payments are known to be fraud on `on_day`. With complete labels every fraud is confirmed
+    exactly `label_delay` days after it happened; with gradual ones (chargebacks trickle in) each
+    takes an exponential time with that mean, so on any day the newest frauds are partly unknown and
+    train as legitimate payments: recent data looks cleaner than it is."""
+    if config["label_maturity"] == "complete":
+        return log.fraud & (log.day + config["label_delay"] <= on_day)
+    lag = np.random.default_rng([seed, MATURITY_STREAM]).exponential(config["label_delay"], len(log))
+    return log.fraud & (log.day + lag <= on_day)
+
+
+def _fitted(log: Log, x, config, seed: int, data, until: int, known_on: int):
+    """A model fitted on the `train_window` days before day `until`, with the labels known on day
+    `known_on`, and its fit time."""
     rows = (log.day >= until - config["train_window"]) & (log.day < until)
-    if not log.fraud[rows].any():
+    labels = confirmed(log, config, seed, known_on)[rows]
+    if not labels.any():
         raise DataError(f"No fraud is labelled in the train window ending on day {until - 1}.")
 
     def train(knobs):
-        return timed(lambda: fit(knobs["model"], knobs["imbalance"], seed, x[rows], log.fraud[rows]))
+        return timed(lambda: fit(knobs["model"], knobs["imbalance"], seed, x[rows], labels))
 
-    return MODEL.get(config, seed, data, train, extra=(until,))
+    return MODEL.get(config, seed, data, train, extra=(until, known_on))
 
 
 def _latency(system: System, test: np.ndarray, seed: int):
@@ -219,51 +258,57 @@ def _latency(system: System, test: np.ndarray, seed: int):
                 request["time"], request["customer"], request["terminal"], request["amount"], columns
             )
         with clock.stage("Model_Serving"):
-            score = float(deployment.model.predict_proba(x)[0, 1])
+            score = float(deployment.probability(x)[0])
         with clock.stage("Decision"):
-            if not blocked_by_rule and deployment.threshold <= score < BLOCK_SCORE:
+            if not blocked_by_rule and deployment.review_at <= score < deployment.block_at:
                 heapq.heappush(queue, (-score, row))  # analysts take the riskiest first
 
     return time_requests(serve, rows.tolist(), STUDY.latency_floor, seed)
 
 
-def _evaluate(log: Log, rows, scores, thresholds, config):
-    """Quality of the scores, then what the decision policy and the review team make of them; and
-    the per-day values the ranges resample."""
+def _evaluate(log: Log, rows, scores, review_at, block_at, modelled, config):
+    """Quality of the scores on the `modelled` rows, then what the rules, the decision policy and the
+    review team make of every row, in payments and in money; and the per-day values the ranges
+    resample."""
     day, fraud, amount = log.day[rows], log.fraud[rows], log.amount[rows]
     drift_day = log.test_start + config["drift_day"] if log.drift_day is None else log.drift_day
-    late = day >= drift_day
-    ap_late = ev.average_precision(scores[late], fraud[late])
+    q_day, q_fraud, q_scores = day[modelled], fraud[modelled], scores[modelled]
+    late = q_day >= drift_day
+    ap_late = ev.average_precision(q_scores[late], q_fraud[late])
     k = max(1, round(CARDS_PER_CUSTOMER * log.n_customers))
-    card_precision = ev.card_precision_daily(day, log.customer[rows], scores, fraud, k)
+    card_precision = ev.card_precision_daily(q_day, log.customer[rows][modelled], q_scores, q_fraud, k)
 
     ruled = amount > RULE_LIMIT
-    decision = decide(amount, scores, thresholds)
+    decision = decide(amount, scores, review_at, block_at)
     blocked, alerted = decision == "block", decision == "review"
     reviewed = alerted & _within_capacity(day, scores, alerted, config["review_capacity"])
     stopped = blocked | reviewed
     days = test_days(log, config)
     alerts_per_day = np.bincount(day[alerted] - log.test_start, minlength=days)
     loss = amount[fraud & ~stopped].sum()
-    review_cost = config["false_alarm_cost"] * (stopped & ~fraud).sum()
+    review_cost = config["false_alarm_cost"] * (reviewed & ~fraud).sum()
+    decline_cost = config["false_decline_cost"] * (blocked & ~fraud).sum()
     metrics = {
-        "auc": ev.auc(scores, fraud),
-        "average_precision": ev.average_precision(scores, fraud),
+        "auc": ev.auc(q_scores, q_fraud),
+        "average_precision": ev.average_precision(q_scores, q_fraud),
         "card_precision@100": float(card_precision.mean()),
         "ap_after_drift": ap_late,
         "recall@threshold": float((fraud & (blocked | alerted)).sum() / max(fraud.sum(), 1)),
         "fraud_stopped": float((fraud & stopped).sum() / max(fraud.sum(), 1)),
+        "fraud_dollars_stopped": float(amount[fraud & stopped].sum() / max(amount[fraud].sum(), 1e-9)),
+        "false_decline_rate": float((blocked & ~fraud).sum() / max((~fraud).sum(), 1)),
         "alerts_per_day": float(alerts_per_day.mean()),
         "unreviewed_per_day": float((alerted & ~reviewed).sum() / days),
         "fraud_loss_per_day": float(loss / days),
         "review_cost_per_day": float(review_cost / days),
-        "total_cost_per_day": float((loss + review_cost) / days),
+        "decline_cost_per_day": float(decline_cost / days),
+        "total_cost_per_day": float((loss + review_cost + decline_cost) / days),
         "rules_only_loss_per_day": float(amount[fraud & ~ruled].sum() / days),
-        "test_frauds": float(fraud.sum()),
+        "test_frauds": float(q_fraud.sum()),
     }
-    per_day = {"day": day, "scores": scores, "fraud": fraud, "card_precision": card_precision}
+    per_day = {"day": q_day, "scores": q_scores, "fraud": q_fraud, "card_precision": card_precision}
     artifacts = {
-        "daily": _daily_series(log.test_start, day, scores, fraud, alerts_per_day),
+        "daily": _daily_series(log.test_start, q_day, q_scores, q_fraud, alerts_per_day),
         "drift_day": None if log.drift_day is None else log.drift_day - log.test_start,
     }
     return metrics, per_day, artifacts

@@ -12,8 +12,9 @@ from engine.release.pool import Pool
 
 def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool]:
     """Each model's cost per payment on the same `n` test-period payments: a fraud it approves loses
-    its amount, a legitimate payment it stops costs the false-alarm cost (analyst time and friction);
-    the analysts are assumed to review every alert."""
+    its amount, a legitimate payment it sends to review costs the false-alarm cost (analyst time and
+    friction) and one it declines the false-decline cost; the analysts are assumed to review every
+    alert."""
     log = p.world_log(config, seed, None)
     test = np.flatnonzero(log.day >= log.test_start)
     rows = test[np.random.default_rng(traffic_seed).integers(test.size, size=n)]
@@ -23,10 +24,11 @@ def pools(config, seed: int, predictors, n: int, traffic_seed: int) -> list[Pool
     result = []
     for predictor in predictors:
         answers = predictor.predict([predictor.parse(b) for b in bodies])
-        approved = np.array([a["decision"] == "approve" for a in answers])
-        cost = np.where(fraud & approved, amount, 0.0) + np.where(
-            ~fraud & ~approved, config["false_alarm_cost"], 0.0
-        )
+        decision = np.array([a["decision"] for a in answers])
+        reviewed, declined = decision == "review", decision == "block"
+        costs = [config["false_alarm_cost"], config["false_decline_cost"]]
+        legit_cost = np.select([reviewed, declined], costs)
+        cost = np.where(fraud & (decision == "approve"), amount, 0.0) + np.where(~fraud, legit_cost, 0.0)
         result.append(Pool.of_values(cost))
     return result
 

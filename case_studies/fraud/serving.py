@@ -22,8 +22,7 @@ class FraudPredictor(Predictor):
         log, deployment = system.log, system.deployments[0]  # the model in production on the first test day
         self.store = system.store
         self.columns = system.columns
-        self.model = deployment.model
-        self.threshold = deployment.threshold
+        self.deployment = deployment
         self.known_customers = np.unique(log.customer)
         self.known_terminals = np.unique(log.terminal)
         self.end_time = float(log.time.max())
@@ -50,8 +49,9 @@ class FraudPredictor(Predictor):
         x = self.store.features(
             column["time"], column["customer"], column["terminal"], column["amount"], self.columns
         )
-        scores = self.model.predict_proba(x)[:, 1]
-        decisions = p.decide(column["amount"], scores, self.threshold)
+        dep = self.deployment
+        scores = dep.probability(x)
+        decisions = p.decide(column["amount"], scores, dep.review_at, dep.block_at)
         new_customer = ~np.isin(column["customer"], self.known_customers)
         new_terminal = ~np.isin(column["terminal"], self.known_terminals)
         answers = []
@@ -67,7 +67,8 @@ class FraudPredictor(Predictor):
                     "score": round(float(scores[i]), 6),
                     "decision": str(decisions[i]),
                     "rule": f"amount over ${RULE_LIMIT:.0f}" if request["amount"] > RULE_LIMIT else None,
-                    "threshold": round(self.threshold, 6),
+                    "review_at": round(dep.review_at, 6),
+                    "block_at": round(dep.block_at, 6),
                     "fallback": " and ".join(fallback) + ": no history, zero velocity features"
                     if fallback
                     else None,
@@ -96,7 +97,7 @@ class FraudPredictor(Predictor):
         kept = max(WINDOWS) / self.log_days
         customers, terminals = (_bytes(i) * kept for i in (self.store.customers, self.store.terminals))
         return {
-            "model": len(pickle.dumps(self.model)),
+            "model": len(pickle.dumps(self.deployment)),
             "features_fixed": int(terminals),  # every terminal's risk, whatever the audience
             "features_per_user": customers / max(self.known_customers.size, 1),
         }

@@ -61,8 +61,8 @@ STAGES = (
     Stage(
         "Decision",
         "Decision",
-        "Turns the score into an action: approve below the cost-tuned threshold, send to review above "
-        "it, decline outright above 0.9. " + PER_TX,
+        "Turns the calibrated probability into an action: approve, send to review, or decline outright, "
+        "at two thresholds tuned by cost within the analysts' capacity. " + PER_TX,
         (4, 1),
     ),
     Stage(
@@ -86,8 +86,9 @@ STAGES = (
     Stage(
         "Retraining",
         "Retraining",
-        "Fits the model on the labelled window and tunes its threshold on the latest labelled week, "
-        "once or on a cadence. The figure is the total training time of the run.",
+        "Fits the model on the labelled window, calibrates it and tunes the decision thresholds on the "
+        "latest two labelled weeks, once or on a cadence. The figure is the total training time of the "
+        "run.",
         (1, 1),
         online=False,
     ),
@@ -163,6 +164,18 @@ KNOBS = (
         unit="days",
     ),
     Knob(
+        "label_maturity",
+        "How labels arrive",
+        "complete",
+        "Complete: every fraud is confirmed exactly a label delay after it happens. Gradual: chargebacks "
+        "trickle in (the delay is their mean), so the newest training days hold frauds nobody has "
+        "reported yet, and they train as legitimate payments. Wait: gradual, but train only on days "
+        "two mean delays old, when most labels are in: cleaner labels, older data. Which wins depends "
+        "on how fast fraud changes; here it differs by seed.",
+        ("Labels", "Retraining"),
+        options=("complete", "gradual", "wait"),
+    ),
+    Knob(
         "train_window",
         "Train window",
         7,
@@ -175,11 +188,23 @@ KNOBS = (
         "false_alarm_cost",
         "Cost of a false alarm",
         5.0,
-        "Analyst time and customer friction per legitimate payment flagged; a missed fraud costs its "
-        "amount. The threshold is tuned to minimise their sum, so it rises with this cost.",
-        ("Decision",),
+        "Analyst time and a delayed customer per legitimate payment sent to review; a missed fraud costs "
+        "its amount. The review threshold is tuned to minimise the sum, so it rises with this cost.",
+        ("Decision", "Review_Queue"),
         low=1.0,
         high=50.0,
+        step=1.0,
+        unit="$",
+    ),
+    Knob(
+        "false_decline_cost",
+        "Cost of a false decline",
+        30.0,
+        "A legitimate payment declined outright: the lost sale, and often the customer. Dearer than a "
+        "review, so only the surest payments are declined; the block threshold rises with it.",
+        ("Decision",),
+        low=1.0,
+        high=200.0,
         step=1.0,
         unit="$",
     ),
@@ -302,6 +327,21 @@ METRICS = (
         "Share of frauds actually stopped: blocked, or reviewed within the team's capacity.",
     ),
     MetricSpec(
+        "fraud_dollars_stopped",
+        "Fraud dollars stopped",
+        "business",
+        ".1%",
+        "Share of the fraud amount stopped: a $2 card test counts for less than a $200 theft.",
+    ),
+    MetricSpec(
+        "false_decline_rate",
+        "False declines",
+        "business",
+        ".2%",
+        "Share of legitimate payments declined outright, by the $220 rule or the model.",
+        higher_is_better=False,
+    ),
+    MetricSpec(
         "alerts_per_day",
         "Alerts per day",
         "business",
@@ -320,19 +360,29 @@ METRICS = (
     _money(
         "total_cost_per_day",
         "Total cost",
-        "Fraud loss plus review cost: missed fraud amounts plus false-alarm costs, per day.",
+        "Missed fraud amounts plus the costs of reviewing and of declining legitimate payments, per day.",
     ),
     _money("fraud_loss_per_day", "Fraud loss", "Amounts of frauds that got through, per day."),
-    _money("review_cost_per_day", "False-alarm cost", "False-alarm cost times legitimate payments flagged."),
+    _money("review_cost_per_day", "False-alarm cost", "Legitimate payments reviewed, times their cost."),
+    _money("decline_cost_per_day", "False-decline cost", "Legitimate payments declined, times their cost."),
     _money(
         "rules_only_loss_per_day", "Loss with rules only", "What frauds would cost per day with no model."
     ),
     MetricSpec(
         "threshold",
-        "Decision threshold",
+        "Review threshold",
         "system",
         ".3f",
-        "The score above which a payment is flagged, tuned by cost on the latest labelled week.",
+        "The calibrated fraud probability from which a payment goes to review, tuned by cost within the "
+        "team's capacity on the latest two labelled weeks.",
+        higher_is_better=False,
+    ),
+    MetricSpec(
+        "block_threshold",
+        "Block threshold",
+        "system",
+        ".3f",
+        "The calibrated fraud probability from which a payment is declined outright (above 1: never).",
         higher_is_better=False,
     ),
     *latency_metrics("one payment decided: parse, the $220 rule, live features, the score, the decision"),
@@ -417,12 +467,13 @@ LESSONS = (
         at_least=0.03,
     ),
     Lesson(
-        "weights_threshold",
-        "and inflate the scores, so the cost-tuned threshold climbs",
+        "weights_calibrated",
+        "and once scores are calibrated, the review threshold hardly moves: calibration undoes the "
+        "inflation reweighting causes",
         change={"imbalance": "class_weight"},
         metric="threshold",
-        direction="up",
-        at_least=0.3,
+        direction="same",
+        at_least=0.05,
     ),
     Lesson(
         "handbook_protocol",
@@ -433,10 +484,33 @@ LESSONS = (
     ),
     Lesson(
         "alarm_cost_threshold",
-        "A dearer false alarm raises the cost-tuned threshold",
+        "A dearer false alarm raises the cost-tuned review threshold",
         change={"false_alarm_cost": 50.0},
         metric="threshold",
         direction="up",
+    ),
+    Lesson(
+        "decline_cost_threshold",
+        "A dearer false decline raises the block threshold: only the surest payments are declined",
+        change={"false_decline_cost": 200.0},
+        base={"false_decline_cost": 5.0},
+        metric="block_threshold",
+        direction="up",
+    ),
+    Lesson(
+        "label_delay_money",
+        "A longer label delay costs money on the same payments: terminal risk goes stale and the model "
+        "learns from older fraud",
+        change={"label_delay": 28},
+        metric="total_cost_per_day",
+        direction="up",
+    ),
+    Lesson(
+        "label_delay_ap",
+        "and average precision falls",
+        change={"label_delay": 28},
+        metric="average_precision",
+        direction="down",
         at_least=0.1,
     ),
     Lesson(
@@ -450,12 +524,21 @@ LESSONS = (
     ),
     Lesson(
         "retraining_recovers",
-        "and weekly retraining wins part of it back once the new pattern's labels arrive",
+        "and weekly retraining wins part of it back once the new pattern's labels arrive (from a "
+        "little to most of it, by seed)",
         change={"retraining": "weekly"},
         base=CARD_TESTING,
         metric="ap_after_drift",
         direction="up",
-        at_least=0.05,
+        at_least=0.01,
+    ),
+    Lesson(
+        "maturity_bias",
+        "When chargebacks trickle in, training on the newest days teaches the model that recent fraud "
+        "is legitimate, and it costs money",
+        change={"label_maturity": "gradual"},
+        metric="total_cost_per_day",
+        direction="up",
     ),
     Lesson(
         "tiny_capacity",

@@ -23,7 +23,9 @@ CARD_COMPROMISES, CARD_DAYS, CARD_SHARE, CARD_MULTIPLIER = 3, 14, 1 / 3, 5
 
 # The timeline, in days. Training data must fit before the test period for every knob setting:
 # burn-in (scenarios ramp up, 30-day windows fill) + longest train window + validation week + longest delay.
-BURN_IN, MAX_TRAIN_DAYS, VALIDATION_DAYS, MAX_DELAY, TEST_DAYS = 30, 28, 7, 28, 28
+# Two validation weeks calibrate and tune the policy; the burn-in gave one of its weeks to them, so
+# the test period starts on the same day as with one validation week, in the same world.
+BURN_IN, MAX_TRAIN_DAYS, VALIDATION_DAYS, MAX_DELAY, TEST_DAYS = 23, 28, 14, 28, 28
 TEST_START = BURN_IN + MAX_TRAIN_DAYS + VALIDATION_DAYS + MAX_DELAY
 N_DAYS = TEST_START + TEST_DAYS
 

@@ -18,6 +18,7 @@ from case_studies.recommendation.spec import STUDY
 from case_studies.recommendation.upload import Interactions
 from case_studies.recommendation.world import FRESH_DAYS, World, freshness, generate_world
 from engine import metrics as rank_metrics
+from engine.data import DataError
 from engine.memo import Step
 from engine.rerank import mmr
 from engine.result import Measured, Uncertainty
@@ -32,10 +33,14 @@ SLATE = 10
 MAX_K = 50  # the largest slate a request may ask for
 AUDIENCE_PER_USER = 10_000  # each simulated user stands for this many daily users when costing
 CLICK_CENTRE, CLICK_SPREAD = 1.6, 0.35  # click model: P(click | seen) = sigmoid((utility - c) / s)
+MAX_POOL = 500  # the largest candidate pool (the knob's high end)
+EXAMINE = 1.0 / np.log2(np.arange(2, MAX_POOL + 2))  # a user looks at slot k with this chance
+CLICK_SESSIONS = 3  # visits per ranker user in the click log
+CLICK_STREAM = 11  # the click log's own random stream
 
 PREPARED = Step(STUDY.id, "prepared", ("scale", "popularity_bias", "noise", "split"), max_entries=6)
 TRAINED = Step(STUDY.id, "trained", ("candidate_model", "factors"), after=(PREPARED,), max_entries=12)
-RANKER = Step(STUDY.id, "ranker", ("candidates", "ranker"), after=(TRAINED,), max_entries=24)
+RANKER = Step(STUDY.id, "ranker", ("candidates", "ranker", "ranker_labels"), after=(TRAINED,), max_entries=24)
 
 
 @dataclass(frozen=True)
@@ -170,15 +175,27 @@ def _log(data: Interactions | None, config, seed: int, rng: np.random.Generator)
 
 
 def held_out(frame, split: str, rng: np.random.Generator) -> np.ndarray:
-    """Which events are held out: each user's latest TEST_SHARE of watches ("latest": the models
-    learn a user's past and are graded on their future), or a random TEST_SHARE ("random", which
-    lets a model see a user's later watches while it is graded on earlier ones). A log without
-    timestamps can only be split at random."""
-    draws = rng.random(len(frame))  # drawn either way, so both splits share the seed's stream
+    """Which events are held out (TEST_SHARE of them):
+
+    - "random": a random share, the published MovieLens protocol, which lets a model see a user's
+      later watches while it is graded on earlier ones;
+    - "latest": each user's latest share, which still trains on other users' later watches and on
+      the popularity they reveal: the global future leaks;
+    - "global": every event after one moment in time (a global time cut), as serving sees the world:
+      the only split that leaks nothing.
+
+    A log without timestamps can only be split at random."""
+    draws = rng.random(len(frame))  # drawn either way, so every split shares the seed's stream
     if split == "random" or "timestamp" not in frame:
         return draws < TEST_SHARE
+    time = frame["timestamp"].to_numpy(float)
+    if split == "global":  # the latest events overall; the draw breaks ties at the cut
+        order = np.lexsort((draws, time))
+        is_test = np.zeros(len(frame), bool)
+        is_test[order[int(round(len(frame) * (1 - TEST_SHARE))) :]] = True
+        return is_test
     # Latest first within each user; the random draw breaks ties between watches of the same day.
-    order = np.lexsort((draws, -frame["timestamp"].to_numpy(float), frame["user_id"].to_numpy()))
+    order = np.lexsort((draws, -time, frame["user_id"].to_numpy()))
     users = frame["user_id"].to_numpy()[order]
     starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     counts = np.diff(np.r_[starts, users.size])
@@ -205,14 +222,33 @@ def _timed_ranker(prep: Prepared, trained: m.TrainedModels, config, seed):
 
 
 def _fit_ranker(prep: Prepared, trained: m.TrainedModels, config, seed):
+    """The ranker, fitted on the ranker users' candidates: labelled by their held-out watches, or by a
+    click log of the slates the old system showed them (see `_click_log`)."""
     users = prep.ranker_users
     history = prep.train[users]
     pool = _pool_size(prep, config)
     cands, _ = m.generate_candidates(trained, config["candidate_model"], users, history, pool)
     features = _features(prep, trained, users, history, cands)
-    labels = rank_metrics.hits(cands, prep.test[users]).ravel()
     ranker = m.make_ranker(config["ranker"], seed)
-    return ranker.fit(features, labels)
+    if config["ranker_labels"] == "watches":
+        return ranker.fit(features, rank_metrics.hits(cands, prep.test[users]).ravel())
+    if prep.world is None:
+        raise DataError("Click labels need the simulated world's users to click: use watches on your data.")
+    clicks, weights = _click_log(prep.world, users, cands, config["ranker_labels"] == "clicks_ips", seed)
+    weight = "sample_weight" if config["ranker"] == "gbdt" else "logisticregression__sample_weight"
+    return ranker.fit(features, clicks, **{weight: weights})
+
+
+def _click_log(world: World, users: np.ndarray, cands: np.ndarray, ips: bool, seed: int):
+    """What a click log holds: the old system showed each user its whole candidate pool as a feed in
+    the generator's order, on CLICK_SESSIONS visits, and the user clicked each slot with the world's
+    position-biased chance. A click at the top says less about the video than one further down:
+    inverse propensity scoring weights each row by 1 / examine(slot) to take the position out."""
+    chance = click_chances(world, users, cands)
+    clicks = np.random.default_rng([seed, CLICK_STREAM]).binomial(CLICK_SESSIONS, chance) > 0
+    slots = EXAMINE[: cands.shape[1]]
+    weight = np.broadcast_to(1 / slots if ips else np.ones_like(slots), clicks.shape)
+    return clicks.ravel(), weight.ravel()
 
 
 def _pool_size(prep: Prepared, config) -> int:
@@ -305,6 +341,5 @@ def _evaluate(
 def click_chances(world: World, users: np.ndarray, slates: np.ndarray) -> np.ndarray:
     """P(click) of each slot of each slate: examined with a chance falling by position, then clicked
     by how much the user truly likes the item."""
-    examine = 1.0 / np.log2(np.arange(2, slates.shape[1] + 2))
     utility = world.online_utility(users, slates)
-    return examine / (1.0 + np.exp(-(utility - CLICK_CENTRE) / CLICK_SPREAD))
+    return EXAMINE[: slates.shape[1]] / (1.0 + np.exp(-(utility - CLICK_CENTRE) / CLICK_SPREAD))

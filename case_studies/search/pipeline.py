@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingRegressor
 
 from case_studies.search import index as ix
+from case_studies.search import learning
 from case_studies.search.spec import STUDY
 from case_studies.search.text import QueryUnderstanding, tokenize
 from case_studies.search.world import Catalogue, generate_catalogue
@@ -35,7 +35,8 @@ RETRIEVAL = ("retriever", "k1", "b", "dims", "hybrid_weight", "dense_index", "an
 CATALOGUE = Step(STUDY.id, "catalogue", ("scale",), max_entries=4)
 LEXICAL = Step(STUDY.id, "BM25 index", ("k1", "b"), after=(CATALOGUE,))
 DENSE = Step(STUDY.id, "dense index", ("dims",), after=(CATALOGUE,))
-RANKER = Step(STUDY.id, "re-ranker", (*RETRIEVAL, "rerank_depth"), after=(CATALOGUE,), max_entries=16)
+LEARNING = ("rerank_depth", "ranker_loss", "labels")
+RANKER = Step(STUDY.id, "re-ranker", (*RETRIEVAL, *LEARNING), after=(CATALOGUE,), max_entries=16)
 
 
 @dataclass(frozen=True)
@@ -249,23 +250,29 @@ def _dense_indexes(prep: Prepared, dims: int, seed: int):
 
 
 def _train_ranker(system: System, seed: int):
-    """Pointwise learning to rank: regress each candidate's grade from its features, on the
-    training queries' candidates at the configured depth."""
-    catalogue, depth = system.prep.catalogue, system.config["rerank_depth"]
-    rows, grades = [], []
+    """Learning to rank on the training queries' candidates at the configured depth, from graded
+    judgments, or from a position-biased click log of listing pages in the first stage's order
+    (learning.py)."""
+    catalogue, config = system.prep.catalogue, system.config
+    depth, from_clicks = config["rerank_depth"], config["labels"] != "judgments"
+    max_grade = max(max(judged.values()) for judged in catalogue.qrels if judged)
+    rng = np.random.default_rng([seed, 5])  # the click log's own stream
+    tables, labels = [], []
     with one_thread():
         for q in catalogue.train_queries:
             tokens = system.understand(catalogue.queries[q])
             docs, first = system.retrieve(tokens, FIRST_STAGE_DEPTH)
             if docs.size == 0:  # nothing matched (an uploaded query of stop words): nothing to learn
                 continue
-            rows.append(system.features(tokens, docs[:depth], first[:depth]))
-            docs = docs[:depth]
-            grades.extend(catalogue.qrels[q].get(int(d), 0) for d in docs)
-        ranker = HistGradientBoostingRegressor(
-            max_iter=100, max_depth=4, learning_rate=0.1, random_state=seed
-        )
-        return ranker.fit(np.vstack(rows), np.array(grades, float))
+            docs, first = docs[:depth], first[:depth]
+            if from_clicks:
+                ipw = config["labels"] == "clicks_ipw"
+                relevance = learning.click_labels(docs, catalogue.qrels[q], max_grade, ipw, rng)
+            else:
+                relevance = np.array([catalogue.qrels[q].get(int(d), 0) for d in docs], float)
+            tables.append(system.features(tokens, docs, first))
+            labels.append(relevance)
+        return learning.fit(config["ranker_loss"], tables, labels, max_grade, seed)
 
 
 def _unit_range(values: np.ndarray) -> np.ndarray:

