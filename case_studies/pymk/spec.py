@@ -275,7 +275,7 @@ METRICS = (
     ),
     MetricSpec(
         "friendships_per_user",
-        "Friendships made per user",
+        "Friendships per user",
         "business",
         ".3f",
         "What the row is for: the expected friendships one showing of the row makes, in the world's "

@@ -63,6 +63,7 @@ def test_serve_load_test_batch_and_plan(fresh_db):
     button(at, "Start the endpoint").click().run(timeout=120)
     assert "127.0.0.1" in at.success[0].value
     assert any("curl -s -X POST http://127.0.0.1" in c.value for c in at.code)
+    assert any("serves 1 session." in c.value and "MB (resident)" in c.value for c in at.caption)
     at.multiselect(key="fraud.production.serve.levels").set_value([1, 4]).run()
     at.number_input(key="fraud.production.serve.requests").set_value(100).run()
     button(at, "Run the load test").click().run(timeout=120)
@@ -70,6 +71,7 @@ def test_serve_load_test_batch_and_plan(fresh_db):
     levels = at.dataframe[0].value
     assert list(levels["concurrency"]) == [1, 4]
     assert (levels["errors"] == 0).all() and (levels["requests"] == 100).all()
+    assert any("ran with no other heavy job" in m.value for m in at.markdown)
     assert at.get("plotly_chart")
     view(at, "Batch vs online")
     next(b for b in at.button if b.label.startswith("Run the batch job")).click().run(timeout=180)
@@ -81,6 +83,33 @@ def test_serve_load_test_batch_and_plan(fresh_db):
     assert "load test at c=" in cores["how"].iloc[0]  # planned from the endpoint's measurement
     view(at, "Serve and load-test")
     button(at, "Stop the endpoint").click().run()
+    assert not process.running()
+
+
+def test_sessions_share_an_endpoint_and_past_the_cap_a_new_one_is_refused(fresh_db, monkeypatch):
+    monkeypatch.setattr(process, "MAX_ENDPOINTS", 1)
+    sessions = []
+    for batch in (1, 1, 8):  # the third asks for other settings: a second endpoint
+        at = open_page(PAGE, study="fraud")
+        if not sessions:
+            button(at, "Register this design").click().run(timeout=180)
+        view(at, "Serve and load-test")
+        at.number_input(key="fraud.production.serve.max_batch").set_value(batch).run()
+        button(at, "Start the endpoint").click().run(timeout=120)
+        assert not at.exception
+        sessions.append(at)
+    first, second, third = sessions
+    assert second.success[0].value.split("pid ")[1][:6] == first.success[0].value.split("pid ")[1][:6]
+    assert any("serves 2 sessions" in c.value for c in second.caption)
+    assert "already runs its 1 endpoints" in third.warning[0].value
+    assert "fraud v1 (2 sessions" in third.warning[0].value
+    button(first, "Stop the endpoint").click().run()
+    assert [n for _, n in process.shared()] == [1]  # the second still holds it
+    button(second, "Stop the endpoint").click().run()
+    assert not process.shared()
+    button(third, "Start the endpoint").click().run(timeout=120)  # room again
+    assert "127.0.0.1" in third.success[0].value
+    button(third, "Stop the endpoint").click().run()
     assert not process.running()
 
 

@@ -327,3 +327,32 @@ def _running(pid: int) -> bool:
             return stat.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+# -- a class on one replica ------------------------------------------------------------------------
+def test_sessions_serving_the_same_version_share_one_process_until_the_last_lets_go(registry, versions):
+    version = versions["fraud"].version
+    first = process.acquire("fraud", version, holder="alice")
+    again = process.acquire("fraud", version, holder="bob")
+    assert again is first and first.process.pid == again.process.pid
+    assert dict((s.process.pid, n) for s, n in process.shared())[first.process.pid] == 2
+    assert 50 < first.rss_mb() < 2000  # measured, shown beside the cap
+    process.release(first, "alice")
+    assert first.alive  # bob still holds it
+    process.release(again, "bob")
+    assert not first.alive and not process.shared()
+
+
+def test_past_the_cap_a_new_endpoint_is_refused_with_who_holds_what_and_then_recovers(registry, versions):
+    held = process.acquire("fraud", versions["fraud"].version, holder="alice", cap=1)
+    try:
+        with pytest.raises(process.EndpointCapError, match=r"its 1 endpoints.*fraud v\d+ \(1 session, up"):
+            process.acquire("search", versions["search"].version, holder="bob", cap=1)
+        # The same version is shared, cap or not.
+        assert process.acquire("fraud", versions["fraud"].version, holder="bob", cap=1) is held
+    finally:
+        process.release(held, "alice")
+        process.release(held, "bob")
+    recovered = process.acquire("search", versions["search"].version, holder="bob", cap=1)
+    assert recovered.alive
+    process.release(recovered, "bob")

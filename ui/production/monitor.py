@@ -15,7 +15,7 @@ from engine.monitoring.lesson import window_lesson
 from engine.serving.registry import Registry
 from engine.study import Study
 from ui.plots import day_marks, layout
-from ui.production.common import pick_version, scope
+from ui.production.common import heavy_job, pick_version, scope
 from ui.state import production
 
 WINDOWS = (100, 300, 1000, 3000, 10_000)
@@ -59,13 +59,14 @@ def view(study: Study, registry: Registry) -> None:
         )  # fmt: skip
         run = st.form_submit_button("Run the serving period", icon=":material/monitor_heart:", type="primary")
     if run:
-        with st.spinner("Building the live world and the model in service…", show_time=True):
-            period = lab.period(study, model, name, day)
-        bar = st.progress(0.0, "Serving…")
-        report = simulate.simulate(
-            period, int(window), preset, policy, progress=lambda s, t: bar.progress(s, t)
-        )
-        bar.empty()
+        with heavy_job(study, "serving period"):
+            with st.spinner("Building the live world and the model in service…", show_time=True):
+                period = lab.period(study, model, name, day)
+            bar = st.progress(0.0, "Serving…")
+            report = simulate.simulate(
+                period, int(window), preset, policy, progress=lambda s, t: bar.progress(s, t)
+            )
+            bar.empty()
         state.monitor = (model.version, report)
     last = state.monitor
     if not last or last[0] != model.version:

@@ -13,7 +13,7 @@ from engine.release import canary, lab
 from engine.serving.registry import CHALLENGER, CHAMPION, Registry
 from engine.study import NO_CHANGE, Study
 from ui.plots import layout
-from ui.production.common import register_current, scope
+from ui.production.common import heavy_job, register_current, scope
 from ui.state import production
 from ui.views import delta_style
 
@@ -137,7 +137,8 @@ def canary_section(study: Study, registry: Registry, pair: lab.Pair, schedule: c
     if st.button("Run the canary", icon=":material/rocket_launch:", type="primary"):
         seed = state.canary_runs
         state.canary_runs += 1  # each run a new seed: a new day of traffic
-        rollout = lab.run_canary(registry, pair, schedule, seed, state.injection, apply)
+        with heavy_job(study, "canary"):
+            rollout = lab.run_canary(registry, pair, schedule, seed, state.injection, apply)
         state.canary = (pair.champion.version, pair.challenger.version, rollout)
     last = state.canary
     if not last or last[:2] != (pair.champion.version, pair.challenger.version):
@@ -263,11 +264,12 @@ def statistics_section(study: Study, registry: Registry, pair: lab.Pair, schedul
         format_func="{:.0%}".format,
     )  # fmt: skip
     if st.button(f"Run {repeats} seeded canaries per case", icon=":material/query_stats:"):
-        bar = st.progress(0.0, "Starting…")
-        result = lab.statistics(
-            registry, pair, schedule, int(repeats), float(worse), progress=lambda s, t: bar.progress(s, t)
-        )
-        bar.empty()
+        with heavy_job(study, "seeded canaries"):
+            bar = st.progress(0.0, "Starting…")
+            result = lab.statistics(
+                registry, pair, schedule, int(repeats), float(worse), progress=lambda s, t: bar.progress(s, t)
+            )
+            bar.empty()
         state.statistics = (pair.champion.version, pair.challenger.version, schedule, result)
     last = state.statistics
     if not last or last[:3] != (pair.champion.version, pair.challenger.version, schedule):

@@ -12,13 +12,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine import palette
+from engine.jobs import Turn
 from engine.serving import capacity, loadtest, process
 from engine.serving.loadtest import Level, knee
 from engine.serving.registry import Registry
 from engine.study import Study
 from ui import db
 from ui.plots import layout, log_ticks
-from ui.production.common import loaded, pick_version, scope
+from ui.production.common import heavy_job, holder, loaded, pick_version, scope
 from ui.state import production
 
 LEVELS = (1, 4, 16, 64)
@@ -33,14 +34,16 @@ def server(study: Study) -> process.ServerProcess | None:
 
 
 def start_server(study: Study, version: int, db_url: str, max_batch: int, max_wait_ms: float) -> None:
+    """Serve `version`: the endpoint other sessions already run for it, or a new one."""
     stop_server(study)
-    production(study.id).server = process.start(study.id, version, db_url, max_batch, max_wait_ms)
+    production(study.id).server = process.acquire(study.id, version, holder(), db_url, max_batch, max_wait_ms)
 
 
 def stop_server(study: Study) -> None:
+    """Let go of this session's endpoint: it stops when no other session holds it."""
     state = production(study.id)
     if state.server is not None:
-        state.server.stop()
+        process.release(state.server, holder())
         state.server = None
 
 
@@ -72,14 +75,17 @@ def view(study: Study, registry: Registry) -> None:
                     f"Starting a server for v{model.version} and loading its artifact…", show_time=True
                 ):
                     start_server(study, model.version, db.url(), int(max_batch), float(max_wait))
+            except process.EndpointCapError as err:
+                st.warning(str(err), icon=":material/group:")
+                return
             except process.ServerError as err:
                 st.error(f"The server did not start: {err}", icon=":material/error:")
                 return
             st.rerun()
         st.caption(
             "The endpoint is a separate uvicorn process on 127.0.0.1, so a load test does not slow this "
-            f"page. It stops when you press Stop, after {process.IDLE_SECONDS // 60} idle minutes, or "
-            "with the app."
+            "page. Sessions serving the same version with the same settings share it; it stops when the "
+            f"last of them presses Stop, after {process.IDLE_SECONDS // 60} idle minutes, or with the app."
         )
         return
     info = handle.model()
@@ -93,6 +99,7 @@ def view(study: Study, registry: Registry) -> None:
         + ")",
         icon=":material/dns:",
     )
+    st.caption(replica_note(handle))
     st.button("Stop the endpoint", icon=":material/stop:", on_click=stop_server, args=(study,))
     example = json.dumps(dict(study.serving.example))
     st.code(
@@ -114,21 +121,20 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
     keys, state = scope(study, "serve"), production(study.id)
     levels_col, count_col, time_col = st.columns(3)
     levels = levels_col.multiselect("Concurrency levels", LEVELS, default=LEVELS, key=keys.key("levels"))
-    requests = count_col.number_input(
-        "Requests per level (cap)", 50, 5000, 400, 50, key=keys.key("requests")
-    )
+    requests = count_col.number_input("Requests per level (cap)", 50, 5000, 400, 50, key=keys.key("requests"))
     seconds = time_col.number_input("Seconds per level (cap)", 1.0, 30.0, 5.0, key=keys.key("seconds"))
     slo = scope(study, "capacity").get("slo", capacity.Inputs.slo_p99_ms)
     if st.button("Run the load test", icon=":material/speed:", disabled=not levels, type="primary"):
         model = registry.get(study.id, handle.version)
         traffic = loaded(study, registry, model).traffic(2000, seed=0)
-        bar = st.progress(0.0, "Warming up…")
-        results = loadtest.run(
-            handle.port, traffic, tuple(sorted(levels)), int(requests), float(seconds),
-            progress=lambda share, lv: bar.progress(share, f"c={lv.concurrency}: {lv.rps:,.0f} req/s"),
-        )  # fmt: skip
-        bar.empty()
-        last = {"version": handle.version, "max_batch": handle.max_batch, "levels": results}
+        with heavy_job(study, "load test", exclusive=True) as turn:
+            bar = st.progress(0.0, "Warming up…")
+            results = loadtest.run(
+                handle.port, traffic, tuple(sorted(levels)), int(requests), float(seconds),
+                progress=lambda share, lv: bar.progress(share, f"c={lv.concurrency}: {lv.rps:,.0f} req/s"),
+            )  # fmt: skip
+            bar.empty()
+        last = {"version": handle.version, "max_batch": handle.max_batch, "levels": results, "turn": turn}
         state.loadtest = last
         label = run_label(handle.version, handle.max_batch, handle.max_wait_ms)
         state.loadtests.pop(label, None)  # the latest run goes last: its knee is marked
@@ -195,6 +201,7 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
     ]
     if bend is not None:
         notes.append(knee_note(bend, results[results.index(bend) + 1]))
+    notes.append(alone_note(last["turn"], handle))
     if last["max_batch"] > 1:
         info = handle.model() if handle.version == last["version"] else {}
         if "mean_batch" in info:
@@ -203,6 +210,31 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
     if last["max_batch"] > 1 and unbatched:
         notes += batching_effect(unbatched, results)
     st.markdown("\n".join(f"- {n}" for n in notes))
+
+
+def replica_note(handle: process.ServerProcess) -> str:
+    """This endpoint's measured memory and who shares it, beside the replica's cap."""
+    endpoints = process.shared()
+    sessions = dict((s.process.pid, n) for s, n in endpoints).get(handle.process.pid, 1)
+    total = sum(s.rss_mb() for s, _ in endpoints)
+    return (
+        f"This endpoint holds {handle.rss_mb():,.0f} MB (resident) and serves {sessions} "
+        f"session{'s' * (sessions != 1)}. The server runs {len(endpoints)} of at most "
+        f"{process.MAX_ENDPOINTS} endpoints ({total:,.0f} MB in all)."
+    )
+
+
+def alone_note(turn: Turn, handle: process.ServerProcess) -> str:
+    """What shared the machine with the load test: no other heavy job (a load test runs alone on the
+    queue), but other sessions' page repaints and requests to a shared endpoint can."""
+    waited = f" after waiting {turn.waited_s:.0f} s for its turn" if turn.waited_s >= 1 else ""
+    sharing = dict((s.process.pid, n) for s, n in process.shared()).get(handle.process.pid, 1)
+    others = (
+        f" This endpoint is shared by {sharing} sessions: their requests during the run count in its figures."
+        if sharing > 1
+        else ""
+    )
+    return f"The load test ran with no other heavy job on this server{waited}.{others}"
 
 
 def knee_note(bend: Level, after: Level) -> str:
@@ -237,8 +269,6 @@ def batching_effect(off: list, on: list) -> list[str]:
                 f"({after.rps / b.rps:.2f}×), p50 {after.p50_ms:.2f} vs {b.p50_ms:.2f} ms."
             )
     return lines
-
-
 
 
 # -- charts --------------------------------------------------------------------------------------

@@ -1,0 +1,229 @@
+"""A class on the Production page at once: 30 sessions against one replica each open the Production
+page, serve the same registered version, load-test it and run a canary, while one unrelated session
+moves a warm slider on a study page.
+
+Run from the repository root: `python bench/classroom.py [--sessions 30] [--study fraud]`. Writes
+the "classroom" key of bench/results.json. Targets (issue 30): no errors, every queued job finishes,
+one endpoint process for the class, and the unrelated session's warm repaint p95 during the class
+<= 2x the same repaint with no class running, measured in the same run. The peak RSS of the replica
+and its children (the endpoints) is reported, sampled every 0.2 s.
+
+The versions are registered before the app starts (a champion and a challenger), so the figures are
+the class's serving, load tests and canaries, not 30 trainings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import RUN_FINISHED, VALUE_SHOWN, percentile  # noqa: E402  bench/run.py
+
+import engine  # noqa: E402
+from bench import results_file  # noqa: E402
+from bench.studies import shown_metric, warm_knob  # noqa: E402
+from tests.e2e.harness import launch_browser, press_slider, slider, start_server, wait_for_app  # noqa: E402
+
+OBSERVED = engine.list_studies()[0]  # the unrelated session's study
+WARM = warm_knob(OBSERVED)
+BASELINE_PRESSES = 30
+
+
+# -- memory of the replica and its children ----------------------------------------------------------
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        tree.setdefault(parent, []).append(int(stat.parent.name))
+    return tree
+
+
+def tree_rss_mb(pid: int) -> tuple[float, int]:
+    """Resident MB of `pid` and every descendant, and how many descendants are Python processes
+    (the endpoints)."""
+    tree, total, pythons, todo = _children(), 0.0, 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        total += int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+        pythons += current != pid and fields.get("Name", "").strip().startswith("python")
+        todo += tree.get(current, [])
+    return total, pythons
+
+
+class PeakSampler(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self.most_endpoints, self.stopped = pid, 0.0, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.2):
+            rss, endpoints = tree_rss_mb(self.pid)
+            self.peak_mb, self.most_endpoints = max(self.peak_mb, rss), max(self.most_endpoints, endpoints)
+
+
+# -- the unrelated session -----------------------------------------------------------------------------
+class Observer:
+    """A session on a study page pressing its warm knob between its ends; each press timed from the
+    key to the repainted metric and the finished run."""
+
+    def __init__(self, browser, url: str):
+        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+        self.page.goto(f"{url}/study?study={OBSERVED.id}")
+        self.page.get_by_role("heading", name=OBSERVED.question).wait_for(timeout=300_000)
+        wait_for_app(self.page, timeout=300_000)
+        for key in ("End", "Home"):
+            press_slider(self.page, WARM.label, key)
+        self.label, self.presses = shown_metric(OBSERVED, WARM), 0
+
+    def press(self) -> float:
+        key = "End" if self.presses % 2 == 0 else "Home"
+        self.presses += 1
+        card = self.page.get_by_test_id("stMetric").filter(has_text=self.label).first
+        shown = card.get_by_test_id("stMetricValue").inner_text()
+        handle = slider(self.page, WARM.label)
+        handle.focus()
+        start = time.perf_counter()
+        handle.press(key)
+        self.page.wait_for_function(VALUE_SHOWN, arg=[self.label, shown], polling="raf", timeout=120_000)
+        self.page.wait_for_function(RUN_FINISHED, polling="raf", timeout=120_000)
+        return (time.perf_counter() - start) * 1000
+
+
+# -- the class ---------------------------------------------------------------------------------------------
+def register_pair(study: engine.Study) -> None:
+    """A champion (the defaults) and a challenger (another seed) in the replica's registry."""
+    from engine.serving.registry import CHALLENGER, CHAMPION, Registry
+
+    registry = Registry.from_url(DB_URL)
+    first = registry.register(study, {}, 0)
+    second = registry.register(study, {}, 1)
+    registry.set_alias(study.id, CHAMPION, first.version)
+    registry.set_alias(study.id, CHALLENGER, second.version)
+
+
+def view_url(url: str, study: str, view: str) -> str:
+    return f"{url}/production?study={study}&production.view={quote(view)}"
+
+
+def errors_on(page) -> int:
+    return page.get_by_test_id("stException").count() + page.get_by_test_id("stAlertContentError").count()
+
+
+def until_all(pages: list, done_text: str, observer: Observer, timeout_s: float) -> tuple[list[float], float]:
+    """Keep the observer pressing until every page shows `done_text`: the repaint times, and the
+    seconds until the last page finished."""
+    start, times = time.perf_counter(), []
+    pending = list(pages)
+    while pending:
+        if time.perf_counter() - start > timeout_s:
+            raise TimeoutError(f"{len(pending)} sessions never showed {done_text!r}")
+        times.append(observer.press())
+        pending = [p for p in pending if not p.get_by_text(done_text, exact=False).count()]
+    for page in pages:
+        wait_for_app(page, timeout=120_000)
+    return times, time.perf_counter() - start
+
+
+def the_class(browser, url: str, study: str, sessions: int, observer: Observer) -> dict:
+    pages = []
+    for _ in range(sessions):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(view_url(url, study, "Serve and load-test"))
+        page.get_by_role("button", name="Start the endpoint").wait_for(timeout=120_000)
+        wait_for_app(page)
+        page.get_by_label("Requests per level (cap)").fill("50")
+        page.get_by_label("Requests per level (cap)").press("Enter")
+        wait_for_app(page)
+        page.get_by_label("Seconds per level (cap)").fill("1")
+        page.get_by_label("Seconds per level (cap)").press("Enter")
+        wait_for_app(page)
+        page.get_by_role("button", name="Start the endpoint").click()
+        pages.append(page)
+    serve_times, serve_s = until_all(pages, "Serving v", observer, 600)
+    for page in pages:
+        page.get_by_role("button", name="Run the load test").click()
+    load_times, load_s = until_all(pages, "Little's law", observer, 1800)
+    alone = sum(bool(p.get_by_text("ran with no other heavy job", exact=False).count()) for p in pages)
+    for page in pages:
+        page.goto(view_url(url, study, "Release"))
+    for page in pages:
+        page.get_by_role("button", name="Run the canary").wait_for(timeout=300_000)
+        wait_for_app(page, timeout=300_000)
+        page.get_by_role("button", name="Run the canary").click()
+    canary_times, canary_s = until_all(pages, "The registry's champion is v", observer, 1800)
+    return {
+        "serve_s": serve_s,
+        "load_tests_s": load_s,
+        "canaries_s": canary_s,
+        "load_tests_reporting_alone": alone,
+        "errors": sum(errors_on(p) for p in pages),
+        "repaints_ms": serve_times + load_times + canary_times,
+    }
+
+
+def main() -> None:
+    global DB_URL
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--study", default="fraud")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    home = Path(tempfile.mkdtemp())
+    os.environ["MLSD_LAB_DATA"] = str(home)
+    DB_URL = f"sqlite:///{home / 'lab.db'}"
+    register_pair(engine.get_study(args.study))
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        proc, url = start_server(home / "streamlit.log", db_url=DB_URL)
+        sampler = PeakSampler(proc.pid)
+        try:
+            observer = Observer(browser, url)
+            baseline = [observer.press() for _ in range(BASELINE_PRESSES)]
+            sampler.start()
+            figures = the_class(browser, url, args.study, args.sessions, observer)
+        finally:
+            sampler.stopped.set()
+            browser.close()
+            proc.terminate()
+            proc.wait(timeout=10)
+    during = figures.pop("repaints_ms")
+    results = {
+        "sessions": args.sessions,
+        "study": args.study,
+        **figures,
+        "peak_rss_mb": sampler.peak_mb,
+        "most_endpoint_processes": sampler.most_endpoints,
+        "alone_repaint_ms_p50": percentile(baseline, 50),
+        "alone_repaint_ms_p95": percentile(baseline, 95),
+        "class_repaint_ms_p50": percentile(during, 50),
+        "class_repaint_ms_p95": percentile(during, 95),
+        "p95_over_alone": percentile(during, 95) / percentile(baseline, 95),
+        "repaints_during_class": len(during),
+    }
+    results_file.store("classroom", results)
+    print(json.dumps(results, indent=2))
+
+
+DB_URL = ""
+
+if __name__ == "__main__":
+    main()
