@@ -31,7 +31,7 @@ from run import RUN_FINISHED, VALUE_SHOWN, percentile  # noqa: E402  bench/run.p
 
 import engine  # noqa: E402
 from bench import results_file  # noqa: E402
-from bench.studies import shown_metric, warm_knob  # noqa: E402
+from bench.studies import retrain_knob, shown_metric, warm_keys, warm_knob  # noqa: E402
 from tests.e2e.harness import launch_browser, press_slider, slider, start_server, wait_for_app  # noqa: E402
 
 OBSERVED = engine.list_studies()[0]  # the unrelated session's study
@@ -89,12 +89,12 @@ class Observer:
         self.page.goto(f"{url}/study?study={OBSERVED.id}")
         self.page.get_by_role("heading", name=OBSERVED.question).wait_for(timeout=300_000)
         wait_for_app(self.page, timeout=300_000)
-        for key in ("End", "Home"):
+        for key in warm_keys(WARM):
             press_slider(self.page, WARM.label, key)
         self.label, self.presses = shown_metric(OBSERVED, WARM), 0
 
     def press(self) -> float:
-        key = "End" if self.presses % 2 == 0 else "Home"
+        key = warm_keys(WARM)[self.presses % 2]
         self.presses += 1
         card = self.page.get_by_test_id("stMetric").filter(has_text=self.label).first
         shown = card.get_by_test_id("stMetricValue").inner_text()
@@ -109,12 +109,15 @@ class Observer:
 
 # -- the class ---------------------------------------------------------------------------------------------
 def register_pair(study: engine.Study) -> None:
-    """A champion (the defaults) and a challenger (another seed) in the replica's registry."""
+    """A champion (the defaults) and a challenger (its retrain knob one step on) in the replica's
+    registry: one world, two models, as a canary needs."""
     from engine.serving.registry import CHALLENGER, CHAMPION, Registry
 
+    knob = retrain_knob(study)
+    moved = knob.options[1] if knob.is_choice else min(knob.default + (knob.step or 1), knob.high)
     registry = Registry.from_url(DB_URL)
     first = registry.register(study, {}, 0)
-    second = registry.register(study, {}, 1)
+    second = registry.register(study, {knob.id: moved}, 0)
     registry.set_alias(study.id, CHAMPION, first.version)
     registry.set_alias(study.id, CHALLENGER, second.version)
 
@@ -149,23 +152,26 @@ def the_class(browser, url: str, study: str, sessions: int, observer: Observer) 
         page.goto(view_url(url, study, "Serve and load-test"))
         page.get_by_role("button", name="Start the endpoint").wait_for(timeout=120_000)
         wait_for_app(page)
-        page.get_by_label("Requests per level (cap)").fill("50")
-        page.get_by_label("Requests per level (cap)").press("Enter")
-        wait_for_app(page)
-        page.get_by_label("Seconds per level (cap)").fill("1")
-        page.get_by_label("Seconds per level (cap)").press("Enter")
-        wait_for_app(page)
         page.get_by_role("button", name="Start the endpoint").click()
         pages.append(page)
     serve_times, serve_s = until_all(pages, "Serving v", observer, 600)
+    for page in pages:  # a short load test: 50 requests or 1 s per level
+        for label, value in (("Requests per level (cap)", "50"), ("Seconds per level (cap)", "1")):
+            page.get_by_label(label).fill(value)
+            page.get_by_label(label).press("Enter")
+            wait_for_app(page)
     for page in pages:
         page.get_by_role("button", name="Run the load test").click()
     load_times, load_s = until_all(pages, "Little's law", observer, 1800)
     alone = sum(bool(p.get_by_text("ran with no other heavy job", exact=False).count()) for p in pages)
     for page in pages:
         page.goto(view_url(url, study, "Release"))
-    for page in pages:
-        page.get_by_role("button", name="Run the canary").wait_for(timeout=300_000)
+    for i, page in enumerate(pages):
+        try:
+            page.get_by_role("button", name="Run the canary").wait_for(timeout=300_000)
+        except Exception:
+            page.screenshot(path=f"/tmp/classroom-{i}.png", full_page=True)
+            raise
         wait_for_app(page, timeout=300_000)
         page.get_by_role("button", name="Run the canary").click()
     canary_times, canary_s = until_all(pages, "The registry's champion is v", observer, 1800)

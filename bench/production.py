@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import engine  # noqa: E402
 from bench import results_file  # noqa: E402
-from bench.studies import shown_metric, warm_knob  # noqa: E402
+from bench.studies import shown_metric, warm_keys, warm_knob  # noqa: E402
 from engine.serving import batch, loadtest, process  # noqa: E402
 from engine.serving.registry import Registry  # noqa: E402
 
@@ -102,7 +102,7 @@ def repaint_under_load(repeats: int, registry: Registry) -> dict:
             page.goto(f"{url}/study?study={study.id}")
             page.get_by_test_id("stMetric").first.wait_for(timeout=120_000)
             wait_for_app(page)
-            args = (warm.label, ["End", "Home"], repeats, shown_metric(study, warm))
+            args = (warm.label, warm_keys(warm), repeats, shown_metric(study, warm))
             results["idle"] = _slider_repaints(page, *args, warm_up=True)
             stop = threading.Event()
 

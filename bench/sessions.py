@@ -28,7 +28,7 @@ from run import RUN_FINISHED, VALUE_SHOWN, _rss_mb, percentile  # noqa: E402  be
 
 import engine  # noqa: E402
 from bench import results_file  # noqa: E402
-from bench.studies import retrain_knob, shown_metric, warm_knob  # noqa: E402
+from bench.studies import retrain_knob, shown_metric, warm_keys, warm_knob  # noqa: E402
 from tests.e2e.harness import launch_browser, press_slider, slider, start_server, wait_for_app  # noqa: E402
 
 NEW_CONFIGURATIONS = 4  # presses of each study's retrain knob (bench/studies.py)
@@ -113,7 +113,7 @@ WARM = warm_knob(FIRST)
 def _warm_page(browser, url: str):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     open_study(page, url, FIRST.id)
-    for key in ("End", "Home"):  # warm both positions in this session's history
+    for key in warm_keys(WARM):  # warm both positions in this session's history
         press_slider(page, WARM.label, key)
     return page
 
@@ -124,7 +124,7 @@ def _press_in_turn(pages: list, rounds: int) -> tuple[list[float], int]:
     times, errors = [], 0
     label = shown_metric(FIRST, WARM)
     for round_ in range(rounds):
-        key = "End" if round_ % 2 == 0 else "Home"
+        key = warm_keys(WARM)[round_ % 2]
         for page in pages:
             card = page.get_by_test_id("stMetric").filter(has_text=label)
             shown = card.get_by_test_id("stMetricValue").inner_text()

@@ -30,6 +30,13 @@ def warm_knob(study: Study) -> Knob:
     return next((k for k in sliders if k.id not in memoised), sliders[0])
 
 
+def warm_keys(knob: Knob) -> list[str]:
+    """The slider keys that move a knob between its ends, starting with the end away from its
+    default (a knob whose default is its top end does not move on End)."""
+    top = knob.options[-1] if knob.is_choice else knob.high
+    return ["Home", "End"] if knob.default == top else ["End", "Home"]
+
+
 def retrain_knob(study: Study) -> Knob:
     """A slider with many positions (each press a new value) that a memoised step reads."""
     memoised = _read_by_steps(study)

@@ -214,9 +214,15 @@ def knobs(study: Study) -> list[Problem]:
                 found.append(f"{knob.id}={value}: the run's metrics differ from the declared ones")
             elif not all(math.isfinite(v) for v in result.metrics.values()):
                 found.append(f"{knob.id}={value}: a metric is not finite on the simulated world")
-            elif not 0.0 <= result.metrics[study.quality_metric] <= 1.0:
-                found.append(f"{knob.id}={value}: the quality metric leaves 0-1")
+            elif not _plausible_quality(study, result.metrics[study.quality_metric]):
+                found.append(f"{knob.id}={value}: the quality metric leaves its range")
     return [Problem(study.id, "knobs", message) for message in dict.fromkeys(found)]
+
+
+def _plausible_quality(study: Study, value: float) -> bool:
+    """A quality metric where higher is better is a share (0-1); one where lower is better (a loss,
+    normalized entropy: above 1 is worse than predicting the average) is at least 0."""
+    return 0.0 <= value <= 1.0 if study.metric(study.quality_metric).higher_is_better else value >= 0.0
 
 
 def lessons(study: Study) -> list[Problem]:

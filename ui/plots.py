@@ -56,7 +56,8 @@ def lines(x: Sequence[str], series: dict[str, Sequence[float | None]], y: str, y
 def log_ticks(values: Sequence[float]) -> dict:
     """Tick positions and labels for a log axis over `values`: 1, 2, 5 in each decade, as plain
     numbers. Plotly's own labels on a short log range were crowded minor ticks ("100, 5, 2, 10")."""
-    low, high = min(values) / 1.5, max(values) * 1.5
+    finite = [v for v in values if math.isfinite(v) and v > 0] or [1.0]  # a level that measured nothing
+    low, high = min(finite) / 1.5, max(finite) * 1.5
     ticks = [
         mantissa * 10.0**exponent
         for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)

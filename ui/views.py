@@ -161,7 +161,9 @@ def pareto_option(study: Study, runs: dict[tuple, RunResult], current: tuple, ba
     # A run can have no score to plot (an upload whose test days hold no fraud): leave it out.
     keys = [k for k in runs if all(math.isfinite(runs[k].metrics[m.key]) for m in (quality, cost))]
     points = [(runs[k].metrics[cost.key], runs[k].metrics[quality.key]) for k in keys]
-    on_front = pareto_front(points)
+    # The front is for "cheaper and better": flip a metric whose direction is the other way.
+    cost_sign, quality_sign = (-1 if cost.higher_is_better else 1), (1 if quality.higher_is_better else -1)
+    on_front = pareto_front([(cost_sign * c, quality_sign * q) for c, q in points])
 
     def point(key, x, y):
         label = f"{describe(study, runs[key].config)}: {quality.format(y)} at {cost.format(x)}"

@@ -23,6 +23,7 @@ def test_a_log_axis_is_labelled_one_two_five_in_plain_numbers_inside_the_data():
     assert ticks["ticktext"] == ["1", "2", "5", "10", "20", "50", "100"]
     small = log_ticks([0.21, 0.34])
     assert small["ticktext"] == ["0.2", "0.5"]  # a short range still gets labels, none crowded
+    assert log_ticks([float("nan"), 2.2, 4.8])["tickvals"] == [2, 5]  # a level that measured nothing
 
 
 def test_batch_against_online_is_drawn_as_points_not_bars_on_a_log_axis():

@@ -203,6 +203,10 @@ def test_the_load_test_stops_at_its_request_cap_and_at_its_time_cap(servers, reg
     timed = loadtest.run_level(server.port, bodies, concurrency=2, max_requests=10**7, max_seconds=0.5)
     assert timed.stopped_by == "time" and timed.seconds < 1.5
     assert 0.8 < timed.littles_law_concurrency < 2.2  # L = λW holds for a closed loop of 2 clients
+    # A level whose deadline passes before its workers run (a busy machine) still measures: each
+    # worker sends one request. A class's 30 load tests once charted a level of none, as NaN.
+    late = loadtest.run_level(server.port, bodies, concurrency=8, max_requests=10**7, max_seconds=0.0)
+    assert late.requests == 8 and late.p50_ms > 0
 
 
 def test_batch_beats_online_per_row_by_more_than_ten_times_for_fraud(servers, registry, versions):
