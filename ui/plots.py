@@ -73,7 +73,11 @@ def day_marks(fig: go.Figure, marks: Sequence[tuple[str, float | None, str]], lo
         if day is not None:
             fig.add_trace(
                 go.Scatter(
-                    x=[day, day], y=[low, high], mode="lines", name=f"{label} (day {day:g})",
-                    line={"color": colour, "dash": "dot"}, hoverinfo="name",
+                    x=[day, day],
+                    y=[low, high],
+                    mode="lines",
+                    name=f"{label} (day {day:g})",
+                    line={"color": colour, "dash": "dot"},
+                    hoverinfo="name",
                 )  # fmt: skip
             )

@@ -309,7 +309,7 @@ def probe(config: dict[str, Any], seed: int, data, text: str) -> list[tuple[str,
     except ValueError:
         return [("Try it", f"Type a user id, a whole number from 0 to {USERS - 1:,}.")]
     if not 0 <= user < USERS:
-        return [("Try it", f"There are {USERS:,} users: type an id from 0 to {USERS - 1:,}.")]
+        return [("Try it", f"There are {USERS:,} users: type a user id from 0 to {USERS - 1:,}.")]
     system = assemble(config, seed, data)
     predictor = AdsPredictor(system)
     inv, day = predictor.inventory, predictor.day

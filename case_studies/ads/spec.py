@@ -65,21 +65,21 @@ STAGES = (
         "Ranks by expected value per thousand impressions (bid × pCTR × 1000, or the bid of an ad that "
         "pays per impression), keeps those above the $4 reserve, and charges the winner the second "
         "price: what it needed to keep the slot. " + PER_REQUEST,
-        (5, 0),
+        (4, 1),
     ),
     Stage(
         "Post_Processing",
         "Post-processing",
         "Frequency cap: an ad the user has seen too often today drops out of the ranking before the "
         "winner is taken. " + PER_REQUEST,
-        (5, 1),
+        (3, 1),
     ),
     Stage(
         "Impression_Log",
         "Impression log",
         "Every impression and whether it was clicked, within the hour; the feature store's counts and "
         "the training set come from it. The figure is the time to build the counts, per run.",
-        (3, 1),
+        (2, 1),
         online=False,
     ),
     Stage(
@@ -87,10 +87,10 @@ STAGES = (
         "Training",
         "Fits the CTR model on the train window's impressions (negatives downsampled), then its "
         "calibration on a held-out slice. The figure is the training time of the run.",
-        (2, 1),
+        (1, 1),
         online=False,
     ),
-    registry_stage((1, 1)),
+    registry_stage((0, 1)),
 )
 
 FLOW = (
@@ -270,7 +270,7 @@ METRICS = (
     ),  # fmt: skip
     MetricSpec(
         "calibration",
-        "Calibration (predicted / observed)",
+        "Predicted / observed",
         "quality",
         ".3f",
         "Predicted clicks over observed clicks on the test day: 1 is right; 2 means every pCTR is on "
@@ -288,11 +288,11 @@ METRICS = (
     ),
     MetricSpec(
         "revenue_per_mille",
-        "Revenue per 1,000 requests",
+        "Revenue per mille",
         "business",
         ",.2f",
-        "What advertisers pay per thousand ad requests in the test day's auctions, counted with the "
-        "world's true click probabilities." + NOT_ON_UPLOADS,
+        "Revenue per mille (RPM): what advertisers pay per thousand ad requests in the test day's "
+        "auctions, counted with the world's true click probabilities." + NOT_ON_UPLOADS,
         prefix="$",
     ),
     MetricSpec(
@@ -528,7 +528,7 @@ STUDY = Study(
         metric_fmt=".4f",
         higher_is_better=True,
         metric_help="What the winning ad pays, per ad request, at the world's true click probability.",
-        placement=Placement("Model_Serving", (4, -1), "Auction", "Training", (4, 1)),
+        placement=Placement("Model_Serving", (4, -1), "Auction", "Training", (4, 2)),
         default_rpm=20000,
     ),
     drift=Drift(SCENARIOS),

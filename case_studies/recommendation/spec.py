@@ -549,7 +549,12 @@ STUDY = Study(
     system=system,
     upload=Upload(load_interactions, FORMAT),
     headline=(
-        "ndcg@10", "candidate_recall@N", "diversity", "online_ctr", "latency_p99_ms", "cost_usd_month",
+        "ndcg@10",
+        "candidate_recall@N",
+        "diversity",
+        "online_ctr",
+        "latency_p99_ms",
+        "cost_usd_month",
     ),  # fmt: skip
     quality_metric="ndcg@10",
     cost_metric="cost_usd_month",

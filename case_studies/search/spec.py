@@ -519,8 +519,7 @@ STUDY = Study(
         metric_label="CTR",
         metric_fmt=".2%",
         higher_is_better=True,
-        metric_help="Clicks per shown result, from a position-biased click model over the graded "
-        "judgments.",
+        metric_help="Clicks per shown result, from a position-biased click model over the graded judgments.",
         placement=Placement("Ranking", (4, 0.5), "Post_Processing", "Ranker_Training", (1, 1)),
         default_rpm=1000,
     ),

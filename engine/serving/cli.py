@@ -41,6 +41,9 @@ def add_commands(commands) -> None:
     serve.add_argument("--max-batch", type=int, default=1, help="micro-batching: requests per call")
     serve.add_argument("--max-wait-ms", type=float, default=10.0, help="micro-batching: longest wait")
     serve.add_argument("--idle-timeout", type=float, default=None, help="exit after this many idle seconds")
+    serve.add_argument(
+        "--nice", type=int, default=0, help="lower the server's CPU priority by this much (the app uses 10)"
+    )
 
     load = commands.add_parser("loadtest", help="start a server, measure it at each concurrency, stop it")
     load.add_argument("study")
@@ -115,6 +118,8 @@ def _registry(args, parse_overrides) -> int:
 def _serve(args, _) -> int:
     from engine.serving.server import serve
 
+    if args.nice:
+        os.nice(args.nice)
     registry = registry_from_env()
     model = registry.resolve(get_study(args.study).id, args.version)
     predictor = registry.load(model)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
 IDLE_SECONDS = 15 * 60
+NICE = 10  # an endpoint yields the CPU to the app's pages: a class's load tests do not stall a repaint
 ENDPOINT_MB = 250  # what one endpoint process holds, about (a fraud endpoint measured 220 MB)
 _running: set[ServerProcess] = set()
 
@@ -123,6 +124,7 @@ def start(
     command = [
         sys.executable, "-m", "engine", "serve", study, "--version", str(version), "--port", str(port),
         "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms), "--idle-timeout", str(IDLE_SECONDS),
+        "--nice", str(NICE),
     ]  # fmt: skip
     process = subprocess.Popen(
         command,

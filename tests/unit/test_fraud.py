@@ -95,6 +95,8 @@ def test_the_policy_minimises_cost_within_the_teams_capacity():
     assert 0.3 < roomy[0] <= 0.4 and roomy[1] > 0.95  # review down to the last fraud, decline nothing
     tight = tune_policy(p, fraud, amount, day, Costs(review=5, decline=10, capacity=1))
     assert tight[1] <= 0.6  # one review a day: the surest are declined, cheaper than missing them
+
+
 def test_drift_hurts_a_static_model_and_retraining_recovers():
     config = {"model": "random_forest", "drift": "card_testing", "drift_day": 0}
     calm = metrics(model="random_forest", drift_day=0)["ap_after_drift"]

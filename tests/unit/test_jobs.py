@@ -3,6 +3,7 @@ test alone, and a waiting job can give up. Mechanisms, with events rather than t
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -73,3 +74,12 @@ def test_a_load_test_runs_alone_and_others_run_side_by_side():
     release.set()
     assert load_started.wait(5)
     assert log[-1] == ("load test", "start", 0)  # nothing else ran beside it
+
+
+def test_a_running_job_yields_the_cpu_and_gets_it_back():
+    thread = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, thread)
+    with JobQueue().turn("load test"):
+        assert os.getpriority(os.PRIO_PROCESS, thread) == min(before + 10, 19)
+    if os.geteuid() == 0:  # raising a priority back needs the right to
+        assert os.getpriority(os.PRIO_PROCESS, thread) == before

@@ -209,6 +209,22 @@ def test_the_load_test_stops_at_its_request_cap_and_at_its_time_cap(servers, reg
     assert late.requests == 8 and late.p50_ms > 0
 
 
+def test_a_load_test_run_apart_measures_in_a_child_process_and_reports_progress(servers, registry, versions):
+    # The Production page runs its load generator in a child process, so 64 client threads do not
+    # hold the app's interpreter lock while other sessions repaint.
+    bodies = registry.load(versions["fraud"]).traffic(50, seed=2)
+    seen = []
+    levels = loadtest.run_apart(servers["fraud"].port, bodies, (1, 2), 40, 10, progress=lambda *p: seen.append(p))
+    assert [level.concurrency for level in levels] == [1, 2]
+    assert all(level.requests == 40 and level.errors == 0 for level in levels)
+    assert len(seen) >= 2 and seen[-1][0] == 1.0  # progress arrived as it happened, up to done
+
+
+def test_a_load_test_run_apart_reports_a_dead_port_as_an_error_not_a_hang():
+    levels = loadtest.run_apart(1, [{"x": 1}], (1,), 5, 2)  # port 1: nothing listens
+    assert levels[0].errors == levels[0].requests > 0
+
+
 def test_batch_beats_online_per_row_by_more_than_ten_times_for_fraud(servers, registry, versions):
     predictor = registry.load(versions["fraud"])
     job = batch.run_batch(predictor)

@@ -129,7 +129,7 @@ def load_test(study: Study, registry: Registry, handle: process.ServerProcess) -
         traffic = loaded(study, registry, model).traffic(2000, seed=0)
         with heavy_job(study, "load test", exclusive=True) as turn:
             bar = st.progress(0.0, "Warming up…")
-            results = loadtest.run(
+            results = loadtest.run_apart(
                 handle.port, traffic, tuple(sorted(levels)), int(requests), float(seconds),
                 progress=lambda share, lv: bar.progress(share, f"c={lv.concurrency}: {lv.rps:,.0f} req/s"),
             )  # fmt: skip
