@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import multiprocessing
 import os
-import queue
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -138,41 +138,51 @@ CHILD_NICE = 10
 
 def run_apart(port: int, bodies: list[dict], levels: tuple[int, ...], max_requests: int, max_seconds: float,
               progress=None) -> list[Level]:  # fmt: skip
-    """`run` in a child process at a lower priority, its progress passed back as it happens."""
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of the app's threads
-    updates = context.Queue()
-    child = context.Process(
-        target=_child, args=(updates, port, bodies, levels, max_requests, max_seconds), daemon=True
+    """`run` in a child process at a lower priority, its progress passed back as it happens.
+
+    The child is this file run as a script, fed its job as JSON on stdin and answering in JSON lines:
+    not `multiprocessing`, whose spawned child re-imports the parent's `__main__`, which under
+    Streamlit is the app's own script."""
+    job = {"port": port, "bodies": bodies, "levels": list(levels), "max_requests": max_requests,
+           "max_seconds": max_seconds}  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    child.start()
     try:
-        while True:
-            try:
-                kind, payload = updates.get(timeout=1.0)
-            except queue.Empty:
-                if not child.is_alive():
-                    raise RuntimeError("the load generator stopped without a result") from None
-                continue
-            if kind == "done":
-                return payload
-            if kind == "error":
-                raise RuntimeError(payload)
+        child.stdin.write(json.dumps(job))
+        child.stdin.close()
+        for line in child.stdout:
+            message = json.loads(line)
+            if "done" in message:
+                return [Level(**level) for level in message["done"]]
+            if "error" in message:
+                raise RuntimeError(message["error"])
             if progress:
-                progress(*payload)
+                progress(message["share"], Level(**message["level"]))
+        raise RuntimeError(f"the load generator stopped without a result (exit code {child.wait()})")
     finally:
-        if child.is_alive():  # the caller gave up (Streamlit stopped the script): stop the load too
-            child.terminate()
-        child.join(timeout=5)
+        if child.poll() is None:  # the caller gave up (Streamlit stopped the script): stop the load too
+            child.kill()
+        child.wait(timeout=5)
+        child.stdout.close()
 
 
-def _child(updates, port, bodies, levels, max_requests, max_seconds) -> None:
+def _child() -> None:
     os.nice(CHILD_NICE)
+    job = json.load(sys.stdin)
+
+    def say(message: dict) -> None:
+        print(json.dumps(message), flush=True)
+
     try:
-        result = run(port, bodies, levels, max_requests, max_seconds,
-                     progress=lambda share, level: updates.put(("progress", (share, level))))  # fmt: skip
-        updates.put(("done", result))
+        job["levels"] = tuple(job["levels"])
+        result = run(**job, progress=lambda share, level: say({"share": share, "level": asdict(level)}))
+        say({"done": [asdict(level) for level in result]})
     except Exception as err:  # noqa: BLE001  the parent shows it; the child has no one else to tell
-        updates.put(("error", f"{type(err).__name__}: {err}"))
+        say({"error": f"{type(err).__name__}: {err}"})
 
 
 def knee(levels: list[Level]) -> Level | None:
@@ -182,3 +192,7 @@ def knee(levels: list[Level]) -> Level | None:
         if following.rps < current.rps * 1.10:
             return current
     return None
+
+
+if __name__ == "__main__":
+    _child()

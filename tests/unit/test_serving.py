@@ -214,7 +214,8 @@ def test_a_load_test_run_apart_measures_in_a_child_process_and_reports_progress(
     # hold the app's interpreter lock while other sessions repaint.
     bodies = registry.load(versions["fraud"]).traffic(50, seed=2)
     seen = []
-    levels = loadtest.run_apart(servers["fraud"].port, bodies, (1, 2), 40, 10, progress=lambda *p: seen.append(p))
+    port = servers["fraud"].port
+    levels = loadtest.run_apart(port, bodies, (1, 2), 40, 10, progress=lambda *p: seen.append(p))
     assert [level.concurrency for level in levels] == [1, 2]
     assert all(level.requests == 40 and level.errors == 0 for level in levels)
     assert len(seen) >= 2 and seen[-1][0] == 1.0  # progress arrived as it happened, up to done
