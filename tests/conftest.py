@@ -14,6 +14,34 @@ import pytest
 os.environ.setdefault("MLSD_LAB_CACHE_MB", "4000")
 
 
+# The fast tier, `pytest -m "not slow"` (about 2 minutes with `-n 2`): the engine's contracts, every
+# study's declaration, run, serving and drift hooks, the uploads and the release and monitoring
+# mechanics. Slow: the browser and page tests, the modules that train many models, and the
+# conformance check's content and knob sweeps (bench: module times from `--durations=0`).
+SLOW_FOLDERS = {"e2e", "app"}
+SLOW_MODULES = {
+    "test_lessons.py",
+    "test_grader.py",
+    "test_interview.py",
+    "test_fraud.py",
+    "test_recommendation.py",
+    "test_search.py",
+    "test_serving.py",
+    "test_content_and_graph.py",
+    "test_cli.py",
+    "test_release.py",
+}
+SLOW_CONTRACT_PARTS = {"content", "knobs"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = item.path
+        part = getattr(item, "callspec", None) and item.callspec.params.get("part")
+        if path.parent.name in SLOW_FOLDERS or path.name in SLOW_MODULES or part in SLOW_CONTRACT_PARTS:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab-data")
