@@ -101,12 +101,13 @@ def test_world_knobs_move_the_baselines():
     assert metrics(noise=0.4)["ndcg@10"] < metrics(noise=0.2)["ndcg@10"] - 0.1
 
 
-def test_more_data_helps_the_models_and_costs_training_time():
+def test_more_data_helps_the_models():
+    # Four times the interactions to train on; what that costs in seconds is a timing, which a busy
+    # machine flips (CI's two workers once measured 0.93 s against 0.64 s), so bench/ measures it.
     small, large = metrics(scale=0.5), metrics(scale=2)
     assert 3.4 < large["interactions"] / small["interactions"] < 4.6
     assert (small["users"], large["users"]) == (472, 1886) and large["items"] == small["items"]
     assert large["ndcg@10"] > small["ndcg@10"] + 0.01
-    assert large["train_s"] > 1.5 * small["train_s"]
 
 
 def test_same_seed_same_metrics_other_seed_other_metrics():
