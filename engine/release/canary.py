@@ -14,6 +14,7 @@ Every run is vectorised over seeded repeats: one canary is the repeats=1 case of
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -174,15 +175,16 @@ def run(
     tested_in_step = np.zeros(repeats, bool)
     n_c, n_b = np.cumsum(new_c), np.cumsum(new_b)
     for look in range(looks):
-        for arm_index, (arm, n) in enumerate(((challenger, new_c[look]), (champion, new_b[look]))):
-            if n:
-                values = arm.pool.draw(rng, (repeats, int(n)))
-                sums[arm_index] += values.sum(axis=1)
-                squares[arm_index] += (values**2).sum(axis=1)
         running = ended < 0
+        active = np.flatnonzero(running)  # a rollout that has ended sends no more requests
+        for arm_index, (arm, n) in enumerate(((challenger, new_c[look]), (champion, new_b[look]))):
+            if n and active.size:
+                total, total_squares = arm.pool.sums(rng, active.size, int(n))
+                sums[arm_index, active] += total
+                squares[arm_index, active] += total_squares
         if new_c[look]:
-            latency = rng.choice(challenger.latency_ms, (repeats, int(new_c[look]))) + challenger.extra_ms
-            p99[:, look] = np.quantile(latency, 0.99, axis=1)
+            sent = int(new_c[look])
+            p99[:, look] = challenger.extra_ms + sample_p99(challenger.latency_ms, sent, repeats, rng)
             success[:, look] = (
                 1 - rng.binomial(int(new_c[look]), challenger.error_rate, repeats) / new_c[look]
             )
@@ -225,6 +227,17 @@ def run(
         higher_is_better=higher_is_better,
         looked=looked,
     )
+
+
+def sample_p99(latency_ms: np.ndarray, n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """The p99 of `n` requests drawn from the measured latencies, `size` times over, without drawing
+    the requests: the k-th smallest of n draws (k = ⌈0.99 n⌉) is the latencies' quantile at the k-th
+    smallest of n uniforms, which is Beta(k, n + 1 − k). Exact for the k-th order statistic; it was
+    a fifth of 200 seeded canaries' time to sort the draws instead."""
+    ordered = np.sort(latency_ms)
+    k = max(1, math.ceil(0.99 * n))
+    at = rng.beta(k, n + 1 - k, size) * ordered.size
+    return ordered[np.minimum(at.astype(int), ordered.size - 1)]
 
 
 def _difference(sums, squares, n_challenger: int, n_champion: int) -> tuple[np.ndarray, np.ndarray]:

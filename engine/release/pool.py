@@ -47,7 +47,25 @@ class Pool:
             return Pool.of_values(self.expected * factor)
         return Pool.of_clicks(self.click_probs * factor)
 
-    def draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    def sums(self, rng: np.random.Generator, size: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The sum and the sum of squares of `n` realised outcomes drawn at random, `size` times over.
+
+        Outcomes that are mostly zero (fraud: 99 payments in 100 lose nothing) are drawn sparsely,
+        and exactly: how many of the n draws land on a non-zero outcome is binomial, and only those
+        are drawn (200 seeded fraud canaries took 6.4 s drawing every zero)."""
+        if self.click_probs is None:
+            nonzero = self.expected[self.expected != 0]
+            if nonzero.size < self.expected.size / 4:
+                hits = rng.binomial(n, nonzero.size / self.expected.size, size)
+                if not nonzero.size:
+                    return np.zeros(size), np.zeros(size)
+                values = nonzero[rng.integers(nonzero.size, size=int(hits.sum()))]
+                owner = np.repeat(np.arange(size), hits)
+                return np.bincount(owner, values, size), np.bincount(owner, values * values, size)
+        values = self._draw(rng, (size, n))
+        return values.sum(axis=1), np.einsum("ij,ij->i", values, values)
+
+    def _draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         """Realised outcomes of `shape` requests drawn at random from the pool."""
         rows = rng.integers(self.expected.size, size=shape)
         if self.click_probs is None:

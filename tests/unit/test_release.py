@@ -20,6 +20,30 @@ def _arm(pool: Pool, **faults) -> canary.Arm:
     return canary.Arm(pool, np.full(100, 2.0), **faults)
 
 
+def test_sums_of_a_mostly_zero_pool_drawn_sparsely_match_drawing_every_request():
+    # Fraud's outcomes are 99 % zeros; only the non-zero draws are drawn. Both ways must give the same
+    # distribution of an arm's sum and sum of squares (mean and spread), not merely the same mean.
+    values = np.zeros(3000)
+    values[:30] = np.random.default_rng(1).lognormal(4, 1, 30)  # 1 % of payments lose money
+    pool, rng, n, size = Pool.of_values(values), np.random.default_rng(2), 2000, 4000
+    sparse, sparse_squares = pool.sums(rng, size, n)
+    dense = values[rng.integers(values.size, size=(size, n))]
+    for fast, slow in ((sparse, dense.sum(axis=1)), (sparse_squares, (dense**2).sum(axis=1))):
+        assert abs(fast.mean() - slow.mean()) < 0.05 * slow.mean()
+        assert abs(fast.std() - slow.std()) < 0.06 * slow.std()
+    assert pool.sums(rng, 5, n)[0].shape == (5,)
+    assert not Pool.of_values(np.zeros(10)).sums(rng, 3, n)[0].any()
+
+
+def test_the_p99_of_a_step_is_sampled_as_the_order_statistic_of_its_requests():
+    latency = np.random.default_rng(3).gamma(2.0, 1.5, 500)
+    rng = np.random.default_rng(4)
+    sampled = canary.sample_p99(latency, 400, 4000, rng)
+    drawn = np.quantile(rng.choice(latency, (4000, 400)), 0.99, axis=1)
+    assert abs(np.median(sampled) - np.median(drawn)) < 0.05 * np.median(drawn)
+    assert abs(sampled.std() - drawn.std()) < 0.2 * drawn.std()
+
+
 @pytest.fixture(scope="module")
 def clicks() -> Pool:
     return Pool.of_clicks(np.random.default_rng(0).beta(1, 15, (3000, 10)))  # CTR about 6 %
