@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
 from bench import results_file  # noqa: E402
-from bench.studies import retrain_knob, shown_metric, warm_keys, warm_knob  # noqa: E402
+from bench.studies import retrain_knob, retrain_presses, shown_metric, warm_keys, warm_knob  # noqa: E402
 from engine.memo import steps_of  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     launch_browser,
@@ -163,8 +163,9 @@ def study_figures(page, url: str, study, repeats: int) -> dict:
     figures["warm_repaint_ms"] = _slider_repaints(
         page, warm.label, warm_keys(warm), repeats, shown_metric(study, warm), warm_up=True
     )
+    key, presses = retrain_presses(retrain, min(repeats, 10))
     figures["new_config_repaint_ms"] = _slider_repaints(  # no shown value is sure to change per step
-        page, retrain.label, ["ArrowRight"], min(repeats, 10), None, warm_up=False
+        page, retrain.label, [key], presses, None, warm_up=False
     )
     if study.probe is not None:
         figures["probe_ms"] = probe_times(study)

@@ -38,9 +38,24 @@ def warm_keys(knob: Knob) -> list[str]:
 
 
 def retrain_knob(study: Study) -> Knob:
-    """A slider with many positions (each press a new value) that a memoised step reads."""
+    """A slider with many positions (each press a new value) that a memoised step reads: the one
+    with the most room on one side of its default."""
     memoised = _read_by_steps(study)
-    return next(k for k in _sliders(study) if k.id in memoised and not k.is_choice)
+    numeric = [k for k in _sliders(study) if k.id in memoised and not k.is_choice]
+    return max(numeric, key=lambda k: max(_room(k)))
+
+
+def retrain_presses(knob: Knob, wanted: int) -> tuple[str, int]:
+    """The arrow key that moves the knob towards its larger side, and how many presses (up to
+    `wanted`) stay new values: a press at an end reruns nothing."""
+    below, above = _room(knob)
+    return ("ArrowRight", min(wanted, above)) if above >= below else ("ArrowLeft", min(wanted, below))
+
+
+def _room(knob: Knob) -> tuple[int, int]:
+    """Slider positions below and above the default."""
+    step = knob.step or 1
+    return round((knob.default - knob.low) / step), round((knob.high - knob.default) / step)
 
 
 def shown_metric(study: Study, knob: Knob) -> str:

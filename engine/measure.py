@@ -29,9 +29,18 @@ def noise_band(value: float, within_run: float, run_to_run: float) -> float:
 BOOTSTRAP_SAMPLES = 200
 
 
+NORMAL_FROM = 5000  # units from which the mean's range is the normal one the bootstrap converges to
+
+
 def bootstrap_range(values: np.ndarray, seed: int, samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float]:
-    """95 % bootstrap range of the mean of `values` (one per user, query or day), resampling them."""
+    """95 % bootstrap range of the mean of `values` (one per user, query or day), resampling them.
+
+    From NORMAL_FROM units on, the range is mean ± 1.96 standard errors, which the bootstrap's
+    converges to: resampling ads' 40,000 impressions 200 times took 150 ms of every repaint."""
     values = np.asarray(values, float)
+    if values.size >= NORMAL_FROM:
+        mean, error = values.mean(), 1.96 * values.std() / np.sqrt(values.size)
+        return float(mean - error), float(mean + error)
     rng = np.random.default_rng(seed)
     means = values[rng.integers(values.size, size=(samples, values.size))].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])

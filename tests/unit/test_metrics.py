@@ -57,3 +57,17 @@ def test_pareto_front_and_changed_knobs():
     points = [(1.0, 0.5), (2.0, 0.6), (2.0, 0.4), (3.0, 0.6)]
     assert pareto_front(points) == [True, True, False, False]
     assert changed_knobs({"a": 1, "b": 2}, {"a": 1, "b": 3}) == ["b"]
+
+
+def test_a_mean_over_many_units_gets_the_normal_range_the_bootstrap_converges_to():
+    from engine.measure import NORMAL_FROM, bootstrap_range
+
+    skewed = np.random.default_rng(0).exponential(1.0, NORMAL_FROM)  # log losses are skewed too
+    normal = bootstrap_range(skewed, seed=0)
+    rng = np.random.default_rng(1)
+    means = skewed[rng.integers(skewed.size, size=(2000, skewed.size))].mean(axis=1)
+    resampled = np.percentile(means, [2.5, 97.5])
+    width = resampled[1] - resampled[0]
+    assert abs((normal[1] - normal[0]) - width) < 0.08 * width
+    assert abs(sum(normal) / 2 - skewed.mean()) < 1e-12
+    assert bootstrap_range(skewed[:100], seed=0) == bootstrap_range(skewed[:100], seed=0)  # small: resampled
