@@ -18,7 +18,8 @@ LAB, WALKTHROUGH, COMPARE, TRY = "Trade-off lab", "Walkthrough", "Compare", "Try
 def data_source(study: Study) -> Dataset | None:
     st.subheader("Data", divider="gray")
     several = bool(study.upload.files)
-    types = sorted({name.rsplit(".", 1)[-1] for name in study.upload.files}) if several else ["csv"]
+    files = study.upload.files
+    types = sorted({name.rsplit(".", 1)[-1] for name in files}) if several else list(study.upload.suffixes)
     uploads = st.file_uploader(
         "Use your own data",
         type=types,

@@ -166,6 +166,7 @@ class Upload:
     load: Callable[[Any], Dataset]
     format: str  # one paragraph: the columns, what each means, the limits
     files: tuple[str, ...] = ()  # the files of a multi-file format, e.g. corpus.jsonl
+    suffixes: tuple[str, ...] = ("csv",)  # what a single file may be called (the picker refuses others)
 
 
 @dataclass(frozen=True)

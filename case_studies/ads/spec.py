@@ -510,7 +510,7 @@ STUDY = Study(
     knobs=KNOBS,
     metrics=METRICS,
     system=system,
-    upload=Upload(load_criteo, FORMAT),
+    upload=Upload(load_criteo, FORMAT, suffixes=("txt", "tsv", "csv")),  # Criteo's own is train.txt
     headline=("normalized_entropy", "calibration", "revenue_per_mille", "auc", "latency_p99_ms"),
     quality_metric="normalized_entropy",
     cost_metric="latency_p50_ms",

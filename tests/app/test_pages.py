@@ -281,3 +281,12 @@ def test_pymk_try_it_shows_a_users_candidates_and_the_ranked_list():
     assert '"name": "42"' in ego.spec or '"name":"42"' in ego.spec
     at.text_input(key="pymk.study.try.input").input("not a user").run()
     assert not at.exception  # a bad id gets a message, not a traceback
+
+
+def test_a_criteo_file_named_as_criteo_names_it_is_accepted_by_the_picker():
+    at = open_study(study="ads")
+    assert {".txt", ".tsv", ".csv"} <= set(at.sidebar.file_uploader[0].proto.type)
+    raw = "\n".join("\t".join([str(i % 2), *[""] * 39]) for i in range(10)) + "\n"
+    at.sidebar.file_uploader[0].upload("train.txt", raw.encode(), "text/plain").run()
+    assert not at.exception
+    assert any("clicks" in e.value for e in at.error)  # the loader's own message, not a refused type
