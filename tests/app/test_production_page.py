@@ -78,6 +78,9 @@ def test_serve_load_test_batch_and_plan(fresh_db):
     assert any("Nothing can be served from a batch" in m.value for m in at.markdown)
     assert int(at.metric[0].value.replace(",", "")) > 1000  # yesterday's payments
     view(at, "Capacity plan")
+    # A generous SLO: on a busy machine (the endpoint runs at nice 10) c=1's p99 can pass 100 ms, and
+    # the plan then falls back to the in-process estimate, rightly.
+    at.number_input(key="fraud.production.capacity.slo").set_value(10_000.0).run()
     plan = at.dataframe[0].value
     cores = plan.loc[plan[""] == "Cores"]
     assert "load test at c=" in cores["how"].iloc[0]  # planned from the endpoint's measurement
